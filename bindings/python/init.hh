@@ -1,0 +1,10 @@
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace broker::python {
+
+/// broker.Data, broker.Topic, broker.EC and the converter's type registry.
+void init_data(pybind11::module_& m);
+
+} // namespace broker::python

@@ -1,0 +1,28 @@
+"""Zeek's Broker messaging library for Python, on a fast C++ core.
+
+The public names follow real Broker's Python bindings. The C++ extension
+``broker._broker`` does the work; this module adds the Pythonic sugar.
+"""
+
+from __future__ import annotations
+
+from . import _broker
+from ._broker import EC, Data, Topic
+from ._values import Count, Enum, FrozenTable, Port, Timespan, Timestamp
+
+__all__ = [
+    "Count",
+    "Data",
+    "EC",
+    "Enum",
+    "FrozenTable",
+    "Port",
+    "Timespan",
+    "Timestamp",
+    "Topic",
+    "__version__",
+]
+
+__version__ = "0.1.0"
+
+_broker._register_types(Count, Port, Port.Protocol, Enum, Timespan, Timestamp, FrozenTable)
