@@ -1,0 +1,31 @@
+// Topics: joining and Broker's plain string-prefix matching.
+#include "broker/topic.hh"
+
+#include <gtest/gtest.h>
+
+using namespace broker;
+
+TEST(Topic, JoinsWithExactlyOneSeparator) {
+  EXPECT_EQ((topic{"a"} / topic{"b"}).string(), "a/b");
+  EXPECT_EQ((topic{"a/"} / topic{"/b"}).string(), "a/b");
+  EXPECT_EQ((topic{"a/"} / topic{"b"}).string(), "a/b");
+  EXPECT_EQ((topic{""} / topic{"b"}).string(), "b");
+  EXPECT_EQ((topic{"a"} / topic{""}).string(), "a");
+}
+
+TEST(Topic, MatchesByPlainStringPrefix) {
+  topic sub{"/test"};
+  EXPECT_TRUE(sub.prefix_of("/test"));
+  EXPECT_TRUE(sub.prefix_of("/test/1"));
+  EXPECT_TRUE(sub.prefix_of("/testing")); // real Broker's rule
+  EXPECT_FALSE(sub.prefix_of("/tes"));
+  EXPECT_FALSE(sub.prefix_of("/other/test"));
+  EXPECT_TRUE(topic{""}.prefix_of("anything"));
+}
+
+TEST(Topic, RecognisesReservedTopics) {
+  EXPECT_TRUE(topic::is_reserved("<$>/local/data/statuses"));
+  EXPECT_TRUE(topic::is_reserved("mystore/<$>/data/master"));
+  EXPECT_FALSE(topic::is_reserved("/zeek/event/ping"));
+  EXPECT_FALSE(topic::is_reserved("a<$>b"));
+}
