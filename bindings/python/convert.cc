@@ -226,7 +226,11 @@ private:
     int64_t len = 0;
     if (!get_attr_i64(obj, types.s_prefixlen, len))
       return false;
-    auto sn = subnet::make(addr, static_cast<unsigned>(len));
+    // An IPv6Network keeps v6 semantics even when its address is v4-mapped
+    // (::ffff:0:0/96 is raw length 96, i.e. the IPv4 network 0.0.0.0/0).
+    bool v6 = is_instance(obj, types.ipv6_network);
+    auto sn = v6 ? subnet::from_raw(addr, static_cast<unsigned>(len))
+                 : subnet::make(addr, static_cast<unsigned>(len));
     if (!sn || len < 0)
       return fail(PyExc_ValueError, "invalid prefix length");
     out = data{*sn};

@@ -1,0 +1,42 @@
+"""Shared fixtures and helpers for the Python tests."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import time
+
+import pytest
+
+GOLDEN_DIR = pathlib.Path(__file__).resolve().parent.parent / "golden"
+
+
+def load_golden(name: str) -> dict:
+    with open(GOLDEN_DIR / name, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def golden_data_frames(name: str):
+    """Yields (topic, payload bytes, frame dict) for each data frame."""
+    for frame in load_golden(name)["frames"]:
+        if not frame["meaning"].startswith("data "):
+            continue
+        raw = bytes.fromhex(frame["hex"])
+        tlen = int.from_bytes(raw[39:41], "big")
+        topic = raw[41 : 41 + tlen].decode()
+        yield topic, raw[41 + tlen :], frame
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01) -> bool:
+    """Polls `predicate` until it is true or `timeout` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+@pytest.fixture
+def golden():
+    return load_golden
