@@ -164,10 +164,12 @@ private:
     return result;
   }
 
-  bool nested(PyObject* obj, data& out, int depth, std::string segment_if_bad) {
+  // `segment` builds the path element only on failure: it may call repr().
+  template <class Segment>
+  bool nested(PyObject* obj, data& out, int depth, Segment segment) {
     if (convert(obj, out, depth))
       return true;
-    rev_path_.push_back(std::move(segment_if_bad));
+    rev_path_.push_back(segment());
     return false;
   }
 
@@ -339,7 +341,8 @@ private:
       rev_path_.push_back("<key " + short_repr(key) + ">");
       return false;
     }
-    if (!nested(value, v, depth + 1, "[" + short_repr(key) + "]"))
+    if (!nested(value, v, depth + 1,
+                [key] { return "[" + short_repr(key) + "]"; }))
       return false;
     xs.insert_or_assign(std::move(k), std::move(v));
     return true;
@@ -404,7 +407,7 @@ bool from_py_converter::convert(PyObject* obj, data& out, int depth) {
       PyObject* item = PySequence_Fast_GET_ITEM(obj, i);
       Py_INCREF(item);
       bool ok = nested(item, xs.emplace_back(), depth + 1,
-                       "[" + std::to_string(i) + "]");
+                       [i] { return "[" + std::to_string(i) + "]"; });
       Py_DECREF(item);
       if (!ok)
         return false;
@@ -425,7 +428,8 @@ bool from_py_converter::convert(PyObject* obj, data& out, int depth) {
     set xs;
     bool ok = each_item(obj, [&](PyObject* item) {
       data x;
-      if (!nested(item, x, depth + 1, "{" + short_repr(item) + "}"))
+      if (!nested(item, x, depth + 1,
+                  [item] { return "{" + short_repr(item) + "}"; }))
         return false;
       xs.insert(std::move(x));
       return true;
