@@ -7,11 +7,43 @@ The public names follow real Broker's Python bindings. The C++ extension
 from __future__ import annotations
 
 from . import _broker
-from ._broker import EC, Data, Topic
+from ._broker import (
+    EC,
+    SC,
+    BrokerOptions,
+    Configuration,
+    Data,
+    EndpointInfo,
+    Error,
+    NetworkInfo,
+    OverflowPolicy,
+    PeerFlags,
+    PeerInfo,
+    PeerStatus,
+    Status,
+    Topic,
+)
+from ._endpoint import Endpoint, Publisher, SafeSubscriber, StatusSubscriber, Subscriber
 from ._values import Count, Enum, FrozenTable, Port, Timespan, Timestamp
 
 __all__ = [
+    "BrokerOptions",
+    "Configuration",
     "Count",
+    "Endpoint",
+    "EndpointInfo",
+    "Error",
+    "NetworkInfo",
+    "OverflowPolicy",
+    "PeerFlags",
+    "PeerInfo",
+    "PeerStatus",
+    "Publisher",
+    "SC",
+    "SafeSubscriber",
+    "Status",
+    "StatusSubscriber",
+    "Subscriber",
     "Data",
     "EC",
     "Enum",

@@ -7,4 +7,7 @@ namespace broker::python {
 /// broker.Data, broker.Topic, broker.EC and the converter's type registry.
 void init_data(pybind11::module_& m);
 
+/// Endpoints, subscribers, statuses, configuration.
+void init_endpoint(pybind11::module_& m);
+
 } // namespace broker::python

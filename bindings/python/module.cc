@@ -4,4 +4,5 @@
 PYBIND11_MODULE(_broker, m) {
   m.doc() = "C++ core of the broker package (use `import broker`)";
   broker::python::init_data(m);
+  broker::python::init_endpoint(m);
 }

@@ -40,3 +40,23 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01) -> bool
 @pytest.fixture
 def golden():
     return load_golden
+
+
+@pytest.fixture
+def endpoint():
+    import broker
+
+    with broker.Endpoint() as ep:
+        yield ep
+
+
+@pytest.fixture
+def pair():
+    """Two endpoints, b listening on 127.0.0.1 and a peered with it."""
+    import broker
+
+    with broker.Endpoint() as a, broker.Endpoint() as b:
+        port = b.listen("127.0.0.1", 0)
+        assert port > 0
+        assert a.peer("127.0.0.1", port, 1.0)
+        yield a, b

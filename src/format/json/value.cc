@@ -440,7 +440,7 @@ private:
   // combining a surrogate pair into one code point.
   bool parse_unicode_escape(std::string& out) {
     auto start = pos_ - 2;
-    uint32_t cp;
+    uint32_t cp = 0;
     if (!parse_hex4(cp))
       return false;
     if (cp >= 0xdc00 && cp <= 0xdfff)
@@ -451,7 +451,7 @@ private:
       if (text_.substr(pos_, 2) != "\\u")
         return fail_at(start, "unpaired high surrogate in a \\u escape");
       pos_ += 2;
-      uint32_t low;
+      uint32_t low = 0;
       if (!parse_hex4(low))
         return false;
       if (low < 0xdc00 || low > 0xdfff)

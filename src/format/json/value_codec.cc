@@ -1,9 +1,798 @@
 #include "format/json/value_codec.hh"
-// Placeholder translation unit while the JSON codec is being written.
+
+#include "format/json/utf8.hh"
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
+
 namespace broker::format::json {
-void encode(const data&, std::string&) {}
-std::string encode(const data& x) { std::string s; encode(x, s); return s; }
-expected<data> decode(std::string_view, const decode_limits&) {
-  return error{ec::invalid_json, "not implemented"};
+
+namespace {
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+constexpr auto int64_max = std::numeric_limits<int64_t>::max();
+
+// -- encoding -----------------------------------------------------------------
+
+template <class T>
+void append_int(std::string& out, T x) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof(buf), x);
+  out.append(buf, res.ptr);
 }
+
+// Appends `x` zero-padded to `width` digits.
+void append_padded(std::string& out, int64_t x, int width) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof(buf), x);
+  for (auto n = res.ptr - buf; n < width; ++n)
+    out += '0';
+  out.append(buf, res.ptr);
+}
+
+void append_real(std::string& out, double x) {
+  // JSON has no spelling for these; Python's json module reads and writes
+  // these tokens, so they are the least surprising choice (§4.3).
+  if (std::isnan(x)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(x)) {
+    out += x < 0 ? "-Infinity" : "Infinity";
+    return;
+  }
+  // The shortest text that reads back to the same double. A bare `5` would
+  // reach Python clients as an int, so there is always a '.' or an 'e'.
+  char buf[32];
+  auto res = std::to_chars(buf, buf + sizeof(buf), x);
+  std::string_view str{buf, static_cast<size_t>(res.ptr - buf)};
+  out += str;
+  if (str.find_first_of(".e") == std::string_view::npos)
+    out += ".0";
+}
+
+// YYYY-MM-DDTHH:MM:SS.mmm in UTC. Flooring (not truncating toward zero)
+// keeps pre-epoch values right: -1.5 s is 23:59:58.500 on the day before.
+void append_timestamp(std::string& out, timestamp ts) {
+  namespace sc = std::chrono;
+  auto ms = sc::floor<sc::milliseconds>(ts);
+  auto day = sc::floor<sc::days>(ms);
+  sc::year_month_day ymd{day};
+  auto tod = (ms - day).count();
+  append_padded(out, static_cast<int>(ymd.year()), 4);
+  out += '-';
+  append_padded(out, static_cast<unsigned>(ymd.month()), 2);
+  out += '-';
+  append_padded(out, static_cast<unsigned>(ymd.day()), 2);
+  out += 'T';
+  append_padded(out, tod / 3'600'000, 2);
+  out += ':';
+  append_padded(out, tod / 60'000 % 60, 2);
+  out += ':';
+  append_padded(out, tod / 1000 % 60, 2);
+  out += '.';
+  append_padded(out, tod % 1000, 3);
+}
+
+// The coarsest unit that represents the value exactly (§4.8).
+void append_timespan(std::string& out, timespan x) {
+  auto ns = x.count();
+  if (ns == 0) {
+    out += "0s";
+    return;
+  }
+  if (ns % 1'000'000'000 == 0) {
+    append_int(out, ns / 1'000'000'000);
+    out += 's';
+  } else if (ns % 1'000'000 == 0) {
+    append_int(out, ns / 1'000'000);
+    out += "ms";
+  } else if (ns % 1000 == 0) {
+    append_int(out, ns / 1000);
+    out += "us";
+  } else {
+    append_int(out, ns);
+    out += "ns";
+  }
+}
+
+struct encoder {
+  std::string& out;
+
+  void operator()(const none&) { out += "{}"; }
+  void operator()(boolean x) { out += x ? "true" : "false"; }
+  void operator()(count x) { append_int(out, x); }
+  void operator()(integer x) { append_int(out, x); }
+  void operator()(real x) { append_real(out, x); }
+  void operator()(const std::string& x) { encode_string(x, out); }
+  void operator()(const address& x) { quoted(x.to_string()); }
+  void operator()(const subnet& x) { quoted(x.to_string()); }
+  void operator()(const port& x) { quoted(x.to_string()); }
+  void operator()(const timestamp& x) {
+    out += '"';
+    append_timestamp(out, x);
+    out += '"';
+  }
+  void operator()(const timespan& x) {
+    out += '"';
+    append_timespan(out, x);
+    out += '"';
+  }
+  void operator()(const enum_value& x) { encode_string(x.name, out); }
+  void operator()(const set& xs) { list(xs); }
+  void operator()(const vector& xs) { list(xs); }
+  void operator()(const table& xs) {
+    out += '[';
+    bool first = true;
+    for (auto& [k, v] : xs) {
+      if (!first)
+        out += ',';
+      first = false;
+      out += "{\"key\":";
+      encode(k, out);
+      out += ",\"value\":";
+      encode(v, out);
+      out += '}';
+    }
+    out += ']';
+  }
+
+  // For texts that never need escaping (addresses, subnets, ports).
+  void quoted(const std::string& str) {
+    out += '"';
+    out += str;
+    out += '"';
+  }
+
+  template <class Range>
+  void list(const Range& xs) {
+    out += '[';
+    bool first = true;
+    for (auto& x : xs) {
+      if (!first)
+        out += ',';
+      first = false;
+      encode(x, out);
+    }
+    out += ']';
+  }
+};
+
+// -- decoding helpers ---------------------------------------------------------
+
+// A piece of input for an error message: long texts are cut (at a UTF-8
+// boundary) so that a huge literal does not produce a huge error.
+std::string excerpt(std::string_view text) {
+  constexpr size_t max_len = 64;
+  if (text.size() <= max_len)
+    return std::string{text};
+  auto len = max_len;
+  while (len > 0 && (static_cast<uint8_t>(text[len]) & 0xc0) == 0x80)
+    --len;
+  std::string result{text.substr(0, len)};
+  result += "...";
+  return result;
+}
+
+std::string quote(std::string_view text) {
+  std::string result;
+  encode_string(excerpt(text), result);
+  return result;
+}
+
+// Reads exactly `n` decimal digits at `pos`.
+bool read_fixed(std::string_view str, size_t pos, size_t n, int& out) {
+  if (pos + n > str.size())
+    return false;
+  int result = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (str[i] < '0' || str[i] > '9')
+      return false;
+    result = result * 10 + (str[i] - '0');
+  }
+  out = result;
+  return true;
+}
+
+// Parses the ISO 8601 subset of §4.7. On failure, sets `why`.
+std::optional<timestamp> parse_timestamp(std::string_view str,
+                                         std::string& why) {
+  constexpr auto format_hint
+    = " (expected YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM])";
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  if (!read_fixed(str, 0, 4, year) || str.size() < 19 || str[4] != '-'
+      || !read_fixed(str, 5, 2, month) || str[7] != '-'
+      || !read_fixed(str, 8, 2, day) || str[10] != 'T'
+      || !read_fixed(str, 11, 2, hour) || str[13] != ':'
+      || !read_fixed(str, 14, 2, minute) || str[16] != ':'
+      || !read_fixed(str, 17, 2, second)) {
+    why = std::string{"malformed timestamp"} + format_hint;
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  int64_t frac_ns = 0;
+  if (pos < str.size() && str[pos] == '.') {
+    ++pos;
+    auto start = pos;
+    while (pos < str.size() && str[pos] >= '0' && str[pos] <= '9')
+      ++pos;
+    auto digits = pos - start;
+    if (digits < 1 || digits > 9) {
+      why = "a timestamp fraction needs 1 to 9 digits";
+      return std::nullopt;
+    }
+    for (size_t i = 0; i < 9; ++i)
+      frac_ns = frac_ns * 10 + (i < digits ? str[start + i] - '0' : 0);
+  }
+  int offset_sign = 0;
+  int offset_hours = 0;
+  int offset_minutes = 0;
+  if (pos < str.size() && str[pos] == 'Z') {
+    ++pos;
+  } else if (pos < str.size() && (str[pos] == '+' || str[pos] == '-')) {
+    offset_sign = str[pos] == '+' ? 1 : -1;
+    ++pos;
+    if (!read_fixed(str, pos, 2, offset_hours)) {
+      why = std::string{"malformed UTC offset"} + format_hint;
+      return std::nullopt;
+    }
+    pos += 2;
+    if (pos < str.size()) {
+      if (str[pos] == ':')
+        ++pos;
+      if (!read_fixed(str, pos, 2, offset_minutes)) {
+        why = std::string{"malformed UTC offset"} + format_hint;
+        return std::nullopt;
+      }
+      pos += 2;
+    }
+  }
+  if (pos != str.size()) {
+    why = std::string{"unexpected characters after the timestamp"}
+          + format_hint;
+    return std::nullopt;
+  }
+  namespace sc = std::chrono;
+  sc::year_month_day ymd{sc::year{year},
+                         sc::month{static_cast<unsigned>(month)},
+                         sc::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok()) {
+    why = "no such date";
+    return std::nullopt;
+  }
+  // No leap seconds: a timestamp counts SI seconds since the epoch as if
+  // every day had 86400 of them, so :60 has no representation.
+  if (hour > 23 || minute > 59 || second > 59) {
+    why = "no such time of day";
+    return std::nullopt;
+  }
+  if (offset_hours > 23 || offset_minutes > 59) {
+    why = "UTC offset out of range";
+    return std::nullopt;
+  }
+  // Years 0000-9999 keep this far away from overflowing int64 seconds.
+  int64_t secs = int64_t{sc::sys_days{ymd}.time_since_epoch().count()} * 86400
+                 + hour * 3600 + minute * 60 + second
+                 - offset_sign * (offset_hours * 3600 + offset_minutes * 60);
+  // secs * 1e9 + frac_ns without overflowing; for negative seconds, borrow
+  // one second so that values just above INT64_MIN stay representable.
+  constexpr int64_t giga = 1'000'000'000;
+  int64_t ns = 0;
+  bool overflow;
+  if (secs < 0 && frac_ns > 0)
+    overflow = __builtin_mul_overflow(secs + 1, giga, &ns)
+               || __builtin_sub_overflow(ns, giga - frac_ns, &ns);
+  else
+    overflow = __builtin_mul_overflow(secs, giga, &ns)
+               || __builtin_add_overflow(ns, frac_ns, &ns);
+  if (overflow) {
+    why = "timestamp out of range (years 1677 to 2262)";
+    return std::nullopt;
+  }
+  return timestamp{timespan{ns}};
+}
+
+// Parses `[+-]<digits>[.<digits>]<unit>` (§4.8).
+std::optional<timespan> parse_timespan(std::string_view str,
+                                       std::string& why) {
+  constexpr auto format_hint
+    = " (expected a number and one of the units ns, us, ms, s, min, h, d)";
+  size_t pos = 0;
+  bool negative = false;
+  if (pos < str.size() && (str[pos] == '+' || str[pos] == '-'))
+    negative = str[pos++] == '-';
+  auto is_digit = [&](size_t i) {
+    return i < str.size() && str[i] >= '0' && str[i] <= '9';
+  };
+  auto num_start = pos;
+  if (!is_digit(pos)) {
+    why = std::string{"malformed timespan"} + format_hint;
+    return std::nullopt;
+  }
+  while (is_digit(pos))
+    ++pos;
+  if (pos < str.size() && str[pos] == '.') {
+    ++pos;
+    if (!is_digit(pos)) {
+      why = std::string{"malformed timespan"} + format_hint;
+      return std::nullopt;
+    }
+    while (is_digit(pos))
+      ++pos;
+  }
+  auto num = str.substr(num_start, pos - num_start);
+  auto unit = str.substr(pos);
+  int64_t factor;
+  if (unit == "ns")
+    factor = 1;
+  else if (unit == "us")
+    factor = 1000;
+  else if (unit == "ms")
+    factor = 1'000'000;
+  else if (unit == "s")
+    factor = 1'000'000'000;
+  else if (unit == "min")
+    factor = 60'000'000'000;
+  else if (unit == "h")
+    factor = 3'600'000'000'000;
+  else if (unit == "d")
+    factor = 86'400'000'000'000;
+  else {
+    why = std::string{"unknown or missing timespan unit"} + format_hint;
+    return std::nullopt;
+  }
+  constexpr auto range_error = "timespan out of range (about +-292 years)";
+  if (num.find('.') == std::string_view::npos) {
+    // A whole count is computed exactly: going through a double would
+    // corrupt our own output beyond 2^53 ns (e.g. "9223372036s").
+    uint64_t whole = 0;
+    uint64_t ns = 0;
+    auto [ptr, err] = std::from_chars(num.data(), num.data() + num.size(),
+                                      whole);
+    // 2^63 itself is only valid when negated.
+    auto limit = static_cast<uint64_t>(int64_max) + (negative ? 1 : 0);
+    if (err != std::errc{} || ptr != num.data() + num.size()
+        || __builtin_mul_overflow(whole, static_cast<uint64_t>(factor), &ns)
+        || ns > limit) {
+      why = range_error;
+      return std::nullopt;
+    }
+    // Negating in unsigned arithmetic keeps -2^63 well-defined.
+    return timespan{static_cast<int64_t>(negative ? 0 - ns : ns)};
+  }
+  // With a fraction, the number is evaluated in double precision as in the
+  // reference (§4.8), but rounded to the nearest nanosecond rather than
+  // truncated, so that a product landing at 299999999.99999994 still means
+  // 0.3 s. `num` is a plain decimal literal, which lets us reuse the
+  // out-of-range handling of to_double (tiny fractions become zero).
+  auto val = value::make_number(std::string{num}, number_form::decimal)
+               .to_double();
+  double ns = val ? std::round(*val * static_cast<double>(factor)) : HUGE_VAL;
+  if (negative)
+    ns = -ns;
+  // 0x1p63 is exactly 2^63; int64 holds [-2^63, 2^63).
+  if (!(ns >= -0x1p63 && ns < 0x1p63)) {
+    why = range_error;
+    return std::nullopt;
+  }
+  return timespan{static_cast<int64_t>(ns)};
+}
+
+// `<address>/<length>` with the length checked against the family (§4.5).
+std::optional<subnet> parse_subnet(std::string_view str, std::string& why) {
+  auto slash = str.rfind('/');
+  if (slash == std::string_view::npos) {
+    why = "a subnet needs the form <address>/<prefix length>";
+    return std::nullopt;
+  }
+  auto addr = address::parse(str.substr(0, slash));
+  if (!addr) {
+    why = "invalid network address in subnet";
+    return std::nullopt;
+  }
+  auto len_str = str.substr(slash + 1);
+  unsigned len = 0;
+  auto [ptr, err] = std::from_chars(len_str.data(),
+                                    len_str.data() + len_str.size(), len);
+  if (len_str.empty() || err != std::errc{}
+      || ptr != len_str.data() + len_str.size()) {
+    why = "invalid prefix length in subnet";
+    return std::nullopt;
+  }
+  auto result = subnet::make(*addr, len);
+  if (!result) {
+    why = addr->is_v4() ? "prefix length exceeds 32 for an IPv4 subnet"
+                        : "prefix length exceeds 128 for an IPv6 subnet";
+    return std::nullopt;
+  }
+  return result;
+}
+
+std::optional<data_type> type_from_name(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(data_type::vector); ++i) {
+    auto t = static_cast<data_type>(i);
+    if (to_string(t) == name)
+      return t;
+  }
+  return std::nullopt;
+}
+
+// -- decoder ------------------------------------------------------------------
+
+class decoder {
+public:
+  explicit decoder(const decode_limits& limits) : limits_(limits) {}
+
+  const error& err() const noexcept { return err_; }
+
+  // `depth` is the JSON nesting of `in` (1 for a top-level object), counted
+  // as the parser does, so that the limit means the same in both places and
+  // hand-built documents cannot recurse without bound either.
+  bool value_object(const value& in, data& out, int depth) {
+    if (depth > limits_.max_depth)
+      return fail("nesting deeper than " + std::to_string(limits_.max_depth)
+                  + " levels");
+    if (!in.is_object())
+      return fail(std::string{"expected a value object "}
+                  + "{\"@data-type\": ..., \"data\": ...}, got "
+                  + std::string{to_string(in.type())});
+    auto tag = in.find("@data-type");
+    if (tag == nullptr)
+      return fail("missing \"@data-type\"");
+    if (!tag->is_string())
+      return fail("\"@data-type\" must be a string, got "
+                  + std::string{to_string(tag->type())});
+    auto type = type_from_name(tag->text());
+    if (!type)
+      return fail("unknown @data-type " + quote(tag->text()));
+    if (*type == data_type::none) {
+      // Anything or nothing at all may stand for none's payload.
+      out = data{};
+      return true;
+    }
+    auto payload = in.find("data");
+    if (payload == nullptr)
+      return fail("missing \"data\" for @data-type \""
+                  + std::string{to_string(*type)} + '"');
+    path_scope scope{*this, ".data"};
+    return payload_of(*type, *payload, out, depth + 1);
+  }
+
+private:
+  // Appends a path segment for the lifetime of the scope.
+  class path_scope {
+  public:
+    path_scope(decoder& dec, std::string_view segment)
+      : dec_(dec), size_(dec.path_.size()) {
+      dec_.path_ += segment;
+    }
+    ~path_scope() { dec_.path_.resize(size_); }
+    path_scope(const path_scope&) = delete;
+    path_scope& operator=(const path_scope&) = delete;
+
+  private:
+    decoder& dec_;
+    size_t size_;
+  };
+
+  bool fail(std::string what) {
+    what += " (at ";
+    what += path_;
+    what += ')';
+    err_ = error{ec::deserialization_failed, std::move(what)};
+    return false;
+  }
+
+  bool wrong_kind(const value& in, std::string_view expected_kind,
+                  data_type t) {
+    return fail("expected " + std::string{expected_kind} + " for @data-type \""
+                + std::string{to_string(t)} + "\", got "
+                + std::string{to_string(in.type())});
+  }
+
+  // `depth` is the JSON nesting of `in`.
+  bool payload_of(data_type t, const value& in, data& out, int depth) {
+    switch (t) {
+      case data_type::none:
+        out = data{};
+        return true;
+      case data_type::boolean:
+        if (!in.is_boolean())
+          return wrong_kind(in, "true or false", t);
+        out = data{in.as_boolean()};
+        return true;
+      case data_type::count: {
+        if (!in.is_number())
+          return wrong_kind(in, "a number", t);
+        if (in.form() != number_form::integer)
+          return fail("a count must be an integer literal without fraction "
+                      "or exponent, got "
+                      + excerpt(in.text()));
+        auto x = in.to_uint64();
+        if (!x)
+          return fail("count out of range 0 to 18446744073709551615: "
+                      + excerpt(in.text()));
+        out = data{count{*x}};
+        return true;
+      }
+      case data_type::integer: {
+        if (!in.is_number())
+          return wrong_kind(in, "a number", t);
+        if (in.form() != number_form::integer)
+          return fail("an integer must be an integer literal without "
+                      "fraction or exponent, got "
+                      + excerpt(in.text()));
+        auto x = in.to_int64();
+        if (!x)
+          return fail("integer out of range -9223372036854775808 to "
+                      "9223372036854775807: "
+                      + excerpt(in.text()));
+        out = data{integer{*x}};
+        return true;
+      }
+      case data_type::real: {
+        // Bare integers and the NaN/Infinity tokens are accepted on
+        // purpose (§4.3): JavaScript and Python clients produce them.
+        if (!in.is_number())
+          return wrong_kind(in, "a number", t);
+        auto x = in.to_double();
+        if (!x)
+          return fail("real out of range: " + excerpt(in.text()));
+        out = data{real{*x}};
+        return true;
+      }
+      case data_type::string:
+        if (!in.is_string())
+          return wrong_kind(in, "a string", t);
+        out = data{in.text()};
+        return true;
+      case data_type::address: {
+        if (!in.is_string())
+          return wrong_kind(in, "a string", t);
+        auto x = address::parse(in.text());
+        if (!x)
+          return fail("invalid address " + quote(in.text()));
+        out = data{*x};
+        return true;
+      }
+      case data_type::subnet: {
+        if (!in.is_string())
+          return wrong_kind(in, "a string", t);
+        std::string why;
+        auto x = parse_subnet(in.text(), why);
+        if (!x)
+          return fail(why + ": " + quote(in.text()));
+        out = data{*x};
+        return true;
+      }
+      case data_type::port: {
+        if (!in.is_string())
+          return wrong_kind(in, "a string", t);
+        auto x = port::parse(in.text());
+        if (!x)
+          return fail("invalid port " + quote(in.text())
+                      + " (expected <0-65535>/<tcp|udp|icmp|?>)");
+        out = data{*x};
+        return true;
+      }
+      case data_type::timestamp: {
+        if (!in.is_string())
+          return wrong_kind(in, "a string", t);
+        std::string why;
+        auto x = parse_timestamp(in.text(), why);
+        if (!x)
+          return fail(why + ": " + quote(in.text()));
+        out = data{*x};
+        return true;
+      }
+      case data_type::timespan: {
+        if (!in.is_string())
+          return wrong_kind(in, "a string", t);
+        std::string why;
+        auto x = parse_timespan(in.text(), why);
+        if (!x)
+          return fail(why + ": " + quote(in.text()));
+        out = data{*x};
+        return true;
+      }
+      case data_type::enum_value:
+        if (!in.is_string())
+          return wrong_kind(in, "a string", t);
+        out = data{enum_value{in.text()}};
+        return true;
+      case data_type::set:
+        return set_payload(in, out, depth);
+      case data_type::table:
+        return table_payload(in, out, depth);
+      case data_type::vector:
+        return vector_payload(in, out, depth);
+    }
+    return fail("unknown @data-type");
+  }
+
+  bool enter_array(const value& in, data_type t, int depth) {
+    if (depth > limits_.max_depth)
+      return fail("nesting deeper than " + std::to_string(limits_.max_depth)
+                  + " levels");
+    if (!in.is_array())
+      return wrong_kind(in, "an array", t);
+    return true;
+  }
+
+  std::string index(size_t i) { return '[' + std::to_string(i) + ']'; }
+
+  bool vector_payload(const value& in, data& out, int depth) {
+    if (!enter_array(in, data_type::vector, depth))
+      return false;
+    vector xs;
+    xs.reserve(in.items().size());
+    for (size_t i = 0; i < in.items().size(); ++i) {
+      path_scope scope{*this, index(i)};
+      xs.emplace_back();
+      if (!value_object(in.items()[i], xs.back(), depth + 1))
+        return false;
+    }
+    out = data{std::move(xs)};
+    return true;
+  }
+
+  bool set_payload(const value& in, data& out, int depth) {
+    if (!enter_array(in, data_type::set, depth))
+      return false;
+    set xs;
+    for (size_t i = 0; i < in.items().size(); ++i) {
+      path_scope scope{*this, index(i)};
+      data x;
+      if (!value_object(in.items()[i], x, depth + 1))
+        return false;
+      // Duplicates collapse (§4.1): a set is what the client meant.
+      xs.insert(std::move(x));
+    }
+    out = data{std::move(xs)};
+    return true;
+  }
+
+  bool table_payload(const value& in, data& out, int depth) {
+    if (!enter_array(in, data_type::table, depth))
+      return false;
+    table xs;
+    for (size_t i = 0; i < in.items().size(); ++i) {
+      path_scope scope{*this, index(i)};
+      auto& entry = in.items()[i];
+      if (depth + 1 > limits_.max_depth)
+        return fail("nesting deeper than "
+                    + std::to_string(limits_.max_depth) + " levels");
+      if (!entry.is_object())
+        return fail("expected a table entry {\"key\": ..., \"value\": ...}, "
+                    "got "
+                    + std::string{to_string(entry.type())});
+      auto key = entry.find("key");
+      auto val = entry.find("value");
+      if (key == nullptr || val == nullptr)
+        return fail(key == nullptr ? "table entry without \"key\""
+                                   : "table entry without \"value\"");
+      data k;
+      data v;
+      {
+        path_scope key_scope{*this, ".key"};
+        if (!value_object(*key, k, depth + 2))
+          return false;
+      }
+      {
+        path_scope val_scope{*this, ".value"};
+        if (!value_object(*val, v, depth + 2))
+          return false;
+      }
+      // Unlike a set, two values for one key are a contradiction, not a
+      // redundancy; try_emplace leaves `k` intact for the message.
+      auto [pos, added] = xs.try_emplace(std::move(k), std::move(v));
+      if (!added)
+        return fail("repeated table key " + excerpt(encode(k)));
+    }
+    out = data{std::move(xs)};
+    return true;
+  }
+
+  const decode_limits& limits_;
+  std::string path_ = "$";
+  error err_;
+};
+
+} // namespace
+
+void encode_string(std::string_view str, std::string& out) {
+  out += '"';
+  size_t i = 0;
+  while (i < str.size()) {
+    auto c = static_cast<uint8_t>(str[i]);
+    if (c >= 0x80) {
+      auto len = utf8_sequence_length(str, i);
+      if (len > 0) {
+        out.append(str.data() + i, len);
+        i += len;
+        continue;
+      }
+      // A text frame must be valid UTF-8; the byte goes out as its
+      // Latin-1 code point (lossy, documented in §4.4).
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          out += "\\u00";
+          out += hex_digits[c >> 4];
+          out += hex_digits[c & 0xf];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+void encode_members(const data& x, std::string& out) {
+  out += "\"@data-type\":\"";
+  out += to_string(x.get_type());
+  out += "\",\"data\":";
+  std::visit(encoder{out}, x.get_data());
+}
+
+void encode(const data& x, std::string& out) {
+  out += '{';
+  encode_members(x, out);
+  out += '}';
+}
+
+std::string encode(const data& x) {
+  std::string result;
+  encode(x, result);
+  return result;
+}
+
+expected<data> decode(const value& doc, const decode_limits& limits) {
+  decoder dec{limits};
+  data result;
+  if (!dec.value_object(doc, result, 1))
+    return dec.err();
+  return result;
+}
+
+expected<data> decode(std::string_view text, const decode_limits& limits) {
+  auto doc = parse(text, limits.max_depth);
+  if (!doc)
+    return doc.error();
+  return decode(*doc, limits);
+}
+
 } // namespace broker::format::json

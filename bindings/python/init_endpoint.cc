@@ -1,0 +1,426 @@
+// Bindings of endpoints, subscribers and statuses. Waiting releases the GIL
+// in slices of at most 100 ms and checks for signals in between, so Ctrl-C
+// interrupts a blocking get(). The I/O thread never takes the GIL.
+#include "init.hh"
+
+#include "convert.hh"
+
+#include "broker/endpoint.hh"
+#include "broker/topic.hh"
+
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <optional>
+
+namespace py = pybind11;
+
+namespace broker::python {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+clock::time_point deadline_of(std::optional<double> timeout) {
+  if (!timeout)
+    return clock::time_point::max();
+  if (*timeout <= 0)
+    return clock::now();
+  return clock::now()
+         + std::chrono::duration_cast<clock::duration>(
+           std::chrono::duration<double>(*timeout));
+}
+
+/// Waits with the GIL released until `ready(slice_deadline)` returns true
+/// or `deadline` passes; raises KeyboardInterrupt & co. between slices.
+template <class Ready>
+bool wait_interruptibly(clock::time_point deadline, Ready ready) {
+  for (;;) {
+    auto now = clock::now();
+    auto slice = deadline - now > 100ms ? now + 100ms : deadline;
+    bool ok;
+    {
+      py::gil_scoped_release release;
+      ok = ready(slice);
+    }
+    if (ok)
+      return true;
+    if (PyErr_CheckSignals() != 0)
+      throw py::error_already_set();
+    if (clock::now() >= deadline)
+      return false;
+  }
+}
+
+/// Converts messages to a list of (topic, value) tuples, holding the GIL
+/// once for the whole batch.
+py::list to_list(const std::vector<subscriber::message_ptr>& msgs, bool safe) {
+  py::list result{msgs.size()};
+  size_t i = 0;
+  for (auto& msg : msgs) {
+    PyObject* value = to_py(msg->value, safe);
+    if (value == nullptr)
+      throw py::error_already_set();
+    auto tuple = py::make_tuple(
+      py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(
+        msg->topic.data(), static_cast<Py_ssize_t>(msg->topic.size()),
+        "surrogateescape")),
+      py::reinterpret_steal<py::object>(value));
+    PyList_SET_ITEM(result.ptr(), static_cast<Py_ssize_t>(i++),
+                    tuple.release().ptr());
+  }
+  return result;
+}
+
+std::string topic_string(py::handle t) {
+  if (py::isinstance<topic>(t))
+    return t.cast<const topic&>().string();
+  if (PyUnicode_Check(t.ptr()))
+    return t.cast<std::string>();
+  throw py::type_error(std::string{"topic must be a str or broker.Topic, not "}
+                       + Py_TYPE(t.ptr())->tp_name);
+}
+
+std::vector<std::string> topic_list(py::handle ts) {
+  std::vector<std::string> result;
+  if (PyUnicode_Check(ts.ptr()) || py::isinstance<topic>(ts)) {
+    result.push_back(topic_string(ts));
+    return result;
+  }
+  for (auto t : ts)
+    result.push_back(topic_string(t));
+  return result;
+}
+
+data to_data(py::handle obj) {
+  data result;
+  if (!from_py(obj.ptr(), result))
+    throw py::error_already_set();
+  return result;
+}
+
+void check_user_topic(const std::string& t) {
+  if (topic::is_reserved(t))
+    throw py::value_error("cannot publish on reserved topic " + t);
+}
+
+/// A subscriber plus the conversion mode chosen when it was made.
+struct py_subscriber {
+  std::unique_ptr<subscriber> impl;
+  bool safe = false;
+
+  py::object get(std::optional<double> timeout) {
+    bool ok = wait_interruptibly(deadline_of(timeout), [this](auto slice) {
+      return impl->wait_until(slice);
+    });
+    if (!ok)
+      return py::none();
+    auto msgs = impl->poll(1);
+    if (msgs.empty())
+      return py::none();
+    return to_list(msgs, safe)[0];
+  }
+
+  py::list get_n(size_t n, std::optional<double> timeout) {
+    auto deadline = deadline_of(timeout);
+    std::vector<subscriber::message_ptr> acc;
+    while (acc.size() < n) {
+      auto got = impl->poll(n - acc.size());
+      acc.insert(acc.end(), got.begin(), got.end());
+      if (acc.size() >= n)
+        break;
+      if (!wait_interruptibly(deadline, [this](auto slice) {
+            return impl->wait_until(slice);
+          }))
+        break;
+    }
+    return to_list(acc, safe);
+  }
+
+  py::list poll() { return to_list(impl->poll(), safe); }
+};
+
+struct py_status_subscriber {
+  std::unique_ptr<status_subscriber> impl;
+
+  static py::object convert(const status_event& ev) {
+    if (auto* st = std::get_if<status>(&ev))
+      return py::cast(*st);
+    return py::cast(std::get<error_event>(ev));
+  }
+
+  py::object get(std::optional<double> timeout) {
+    bool ok = wait_interruptibly(deadline_of(timeout), [this](auto slice) {
+      return impl->wait_until(slice);
+    });
+    if (!ok)
+      return py::none();
+    auto evs = impl->poll(1);
+    if (evs.empty())
+      return py::none();
+    return convert(evs[0]);
+  }
+
+  py::list get_n(size_t n, std::optional<double> timeout) {
+    auto deadline = deadline_of(timeout);
+    py::list result;
+    while (result.size() < n) {
+      for (auto& ev : impl->poll(n - result.size()))
+        result.append(convert(ev));
+      if (result.size() >= n)
+        break;
+      if (!wait_interruptibly(deadline, [this](auto slice) {
+            return impl->wait_until(slice);
+          }))
+        break;
+    }
+    return result;
+  }
+
+  py::list poll() {
+    py::list result;
+    for (auto& ev : impl->poll())
+      result.append(convert(ev));
+    return result;
+  }
+};
+
+} // namespace
+
+void init_endpoint(py::module_& m) {
+  py::enum_<sc>(m, "SC", "Status codes (real Broker's values).")
+    .value("Unspecified", sc::unspecified)
+    .value("PeerAdded", sc::peer_added)
+    .value("PeerRemoved", sc::peer_removed)
+    .value("PeerLost", sc::peer_lost)
+    .value("EndpointDiscovered", sc::endpoint_discovered)
+    .value("EndpointUnreachable", sc::endpoint_unreachable);
+
+  py::enum_<peer_status>(m, "PeerStatus")
+    .value("Initialized", peer_status::initialized)
+    .value("Connecting", peer_status::connecting)
+    .value("Connected", peer_status::connected)
+    .value("Peered", peer_status::peered)
+    .value("Disconnected", peer_status::disconnected)
+    .value("Reconnecting", peer_status::reconnecting);
+
+  py::enum_<peer_flags>(m, "PeerFlags", py::arithmetic())
+    .value("Invalid", peer_flag_invalid)
+    .value("Local", peer_flag_local)
+    .value("Remote", peer_flag_remote)
+    .value("Outbound", peer_flag_outbound)
+    .value("Inbound", peer_flag_inbound);
+
+  py::class_<network_info>(m, "NetworkInfo")
+    .def(py::init<>())
+    .def_readonly("address", &network_info::address)
+    .def_readonly("port", &network_info::port)
+    .def_readonly("retry", &network_info::retry)
+    .def("__repr__", [](const network_info& x) {
+      return "NetworkInfo(" + x.address + ":" + std::to_string(x.port) + ")";
+    });
+
+  py::class_<endpoint_info>(m, "EndpointInfo")
+    .def_property_readonly(
+      "node", [](const endpoint_info& x) { return x.node.to_string(); })
+    .def_readonly("network", &endpoint_info::network)
+    .def("__repr__", [](const endpoint_info& x) {
+      auto s = "EndpointInfo(" + x.node.to_string();
+      if (x.network)
+        s += ", " + x.network->address + ":" + std::to_string(x.network->port);
+      return s + ")";
+    });
+
+  py::class_<peer_info>(m, "PeerInfo")
+    .def_readonly("peer", &peer_info::peer)
+    .def_property_readonly(
+      "flags", [](const peer_info& x) { return static_cast<peer_flags>(x.flags); })
+    .def_readonly("status", &peer_info::status);
+
+  py::class_<status>(m, "Status", "A change in the network.")
+    .def("code", [](const status& x) { return x.code; })
+    .def("context", [](const status& x) { return x.context; })
+    .def("message", [](const status& x) { return x.message; })
+    .def("__repr__", [](const status& x) {
+      return "Status(" + std::string{to_string(x.code)} + ", "
+             + x.context.node.to_string() + ", \"" + x.message + "\")";
+    });
+
+  py::class_<error_event>(m, "Error", "An error status.")
+    .def("code", [](const error_event& x) { return x.code; })
+    .def("context", [](const error_event& x) { return x.context; })
+    .def("message", [](const error_event& x) { return x.message; })
+    .def("__repr__", [](const error_event& x) {
+      return "Error(" + std::string{to_string(x.code)} + ", \"" + x.message
+             + "\")";
+    });
+
+  py::enum_<overflow_policy>(m, "OverflowPolicy")
+    .value("Disconnect", overflow_policy::disconnect)
+    .value("DropOldest", overflow_policy::drop_oldest)
+    .value("DropNewest", overflow_policy::drop_newest);
+
+  py::class_<broker_options>(m, "BrokerOptions")
+    .def(py::init<>())
+    .def_readwrite("forward", &broker_options::forward)
+    .def_readwrite("ttl", &broker_options::ttl)
+    .def_readwrite("disable_ssl", &broker_options::disable_ssl)
+    .def_readwrite("ignore_broker_conf", &broker_options::ignore_broker_conf)
+    .def_readwrite("use_real_time", &broker_options::use_real_time)
+    .def_readwrite("peer_buffer_size", &broker_options::peer_buffer_size)
+    .def_readwrite("peer_overflow_policy",
+                   &broker_options::peer_overflow_policy)
+    .def_readwrite("bye_timeout", &broker_options::bye_timeout);
+
+  py::class_<configuration>(m, "Configuration")
+    .def(py::init<>())
+    .def(py::init([](const broker_options& opts) {
+           configuration cfg;
+           cfg.options = opts;
+           return cfg;
+         }),
+         py::arg("options"))
+    .def_readwrite("options", &configuration::options)
+    .def_readwrite("openssl_certificate", &configuration::certificate_file)
+    .def_readwrite("openssl_key", &configuration::key_file)
+    .def_readwrite("openssl_cafile", &configuration::ca_file)
+    .def_readwrite("openssl_capath", &configuration::ca_path)
+    .def_readwrite("openssl_passphrase", &configuration::passphrase);
+
+  py::class_<py_subscriber>(m, "_Subscriber")
+    .def("get", &py_subscriber::get, py::arg("timeout") = py::none())
+    .def("get_n", &py_subscriber::get_n, py::arg("n"),
+         py::arg("timeout") = py::none())
+    .def("poll", &py_subscriber::poll)
+    .def("available",
+         [](const py_subscriber& s) { return s.impl->available(); })
+    .def("fd", [](const py_subscriber& s) { return s.impl->fd(); })
+    .def("capacity", [](const py_subscriber& s) { return s.impl->capacity(); })
+    .def(
+      "add_topic",
+      [](py_subscriber& s, py::handle t, bool block) {
+        auto str = topic_string(t);
+        py::gil_scoped_release release;
+        s.impl->add_topic(std::move(str), block);
+      },
+      py::arg("topic"), py::arg("block") = false)
+    .def(
+      "remove_topic",
+      [](py_subscriber& s, py::handle t, bool block) {
+        auto str = topic_string(t);
+        py::gil_scoped_release release;
+        s.impl->remove_topic(std::move(str), block);
+      },
+      py::arg("topic"), py::arg("block") = false)
+    .def("reset", [](py_subscriber& s) {
+      py::gil_scoped_release release;
+      s.impl->reset();
+    });
+
+  py::class_<py_status_subscriber>(m, "_StatusSubscriber")
+    .def("get", &py_status_subscriber::get, py::arg("timeout") = py::none())
+    .def("get_n", &py_status_subscriber::get_n, py::arg("n"),
+         py::arg("timeout") = py::none())
+    .def("poll", &py_status_subscriber::poll)
+    .def("available",
+         [](const py_status_subscriber& s) { return s.impl->available(); })
+    .def("fd", [](const py_status_subscriber& s) { return s.impl->fd(); })
+    .def("reset", [](py_status_subscriber& s) {
+      py::gil_scoped_release release;
+      s.impl->reset();
+    });
+
+  using release = py::call_guard<py::gil_scoped_release>;
+
+  py::class_<endpoint>(m, "_Endpoint")
+    .def(py::init<configuration>(), py::arg("config"))
+    .def("node_id", [](const endpoint& e) { return e.node_id().to_string(); })
+    .def(
+      "listen",
+      [](endpoint& e, const std::string& addr, uint16_t port) -> uint16_t {
+        auto result = e.listen(addr, port);
+        return result ? *result : 0;
+      },
+      py::arg("address") = "", py::arg("port") = 0, release())
+    .def("peer", &endpoint::peer, py::arg("address"), py::arg("port"),
+         py::arg("retry") = 10.0, release())
+    .def("peer_nosync", &endpoint::peer_nosync, py::arg("address"),
+         py::arg("port"), py::arg("retry") = 10.0, release())
+    .def("unpeer", &endpoint::unpeer, py::arg("address"), py::arg("port"),
+         release())
+    .def("unpeer_nosync", &endpoint::unpeer_nosync, py::arg("address"),
+         py::arg("port"), release())
+    .def("peers", &endpoint::peers, release())
+    .def("peer_subscriptions", &endpoint::peer_subscriptions, release())
+    .def(
+      "await_peer",
+      [](endpoint& e, const std::string& node, std::optional<double> timeout) {
+        auto id = endpoint_id::parse(node);
+        if (!id)
+          throw py::value_error("not an endpoint id: " + node);
+        return wait_interruptibly(deadline_of(timeout), [&](auto slice) {
+          return e.await_peer(*id, slice);
+        });
+      },
+      py::arg("node"), py::arg("timeout") = py::none())
+    .def(
+      "forward",
+      [](endpoint& e, py::handle topics) { e.forward(topic_list(topics)); },
+      py::arg("topics"))
+    .def(
+      "publish",
+      [](endpoint& e, py::handle t, py::handle value,
+         std::optional<std::string> receiver) {
+        auto str = topic_string(t);
+        check_user_topic(str);
+        auto x = to_data(value);
+        endpoint_id dst;
+        if (receiver) {
+          auto id = endpoint_id::parse(*receiver);
+          if (!id)
+            throw py::value_error("not an endpoint id: " + *receiver);
+          dst = *id;
+        }
+        py::gil_scoped_release release;
+        return e.publish(str, x, dst);
+      },
+      py::arg("topic"), py::arg("data"), py::arg("receiver") = py::none())
+    .def(
+      "publish_batch",
+      [](endpoint& e, py::iterable pairs) {
+        std::vector<data_message> msgs;
+        for (auto item : pairs) {
+          auto pair = py::reinterpret_borrow<py::tuple>(item);
+          if (pair.size() != 2)
+            throw py::value_error("publish_batch takes (topic, data) pairs");
+          auto str = topic_string(pair[0]);
+          check_user_topic(str);
+          msgs.push_back({std::move(str), to_data(pair[1])});
+        }
+        py::gil_scoped_release release;
+        return e.publish(std::move(msgs));
+      },
+      py::arg("pairs"))
+    .def("buffered", &endpoint::buffered)
+    .def("capacity", &endpoint::capacity)
+    .def(
+      "make_subscriber",
+      [](endpoint& e, py::handle topics, size_t qsize, bool safe) {
+        auto ts = topic_list(topics);
+        py::gil_scoped_release release;
+        return py_subscriber{e.make_subscriber(std::move(ts), qsize), safe};
+      },
+      py::arg("topics"), py::arg("qsize") = 20, py::arg("safe") = false)
+    .def(
+      "make_status_subscriber",
+      [](endpoint& e, bool receive_statuses) {
+        py::gil_scoped_release release;
+        return py_status_subscriber{e.make_status_subscriber(receive_statuses)};
+      },
+      py::arg("receive_statuses") = false)
+    .def("shutdown", &endpoint::shutdown, release())
+    .def("is_shut_down", &endpoint::is_shut_down);
+}
+
+} // namespace broker::python

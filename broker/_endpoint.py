@@ -1,0 +1,244 @@
+"""Pythonic sugar over the endpoint bindings: context managers, topics as a
+str or a list, real Broker's ``get`` overloads, publishers."""
+
+from __future__ import annotations
+
+import atexit
+import weakref
+from typing import Any, Iterable
+
+from . import _broker
+
+_live_endpoints: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_all() -> None:
+    # An interpreter that exits without shutdown() still says BYE to its
+    # peers and joins its I/O thread, rather than dying mid-write.
+    for ep in list(_live_endpoints):
+        ep.shutdown()
+
+
+def _split_get_args(args, kwargs):
+    """Real Broker's overloads: get(), get(timeout: float), get(n: int[, timeout])."""
+    n = kwargs.pop("num", kwargs.pop("n", None))
+    timeout = kwargs.pop("timeout", kwargs.pop("secs", None))
+    if kwargs:
+        raise TypeError(f"unexpected keyword arguments: {', '.join(kwargs)}")
+    args = list(args)
+    if args and n is None and isinstance(args[0], int) and not isinstance(args[0], bool):
+        n = args.pop(0)
+    if args:
+        if timeout is not None:
+            raise TypeError("timeout given twice")
+        timeout = args.pop(0)
+    if args:
+        raise TypeError("too many arguments to get()")
+    if timeout is not None:
+        timeout = float(timeout)
+    if n is not None and n < 0:
+        raise ValueError("n must not be negative")
+    return n, timeout
+
+
+class Subscriber:
+    """Receives ``(topic, value)`` messages for a set of topic prefixes."""
+
+    def __init__(self, impl, endpoint):
+        self._impl = impl
+        self._endpoint = endpoint  # keeps the endpoint alive
+
+    def get(self, *args, **kwargs):
+        """``get()`` blocks for one message; ``get(timeout)`` returns None on
+        timeout; ``get(n, timeout=None)`` returns a list of up to n."""
+        n, timeout = _split_get_args(args, kwargs)
+        if n is None:
+            return self._impl.get(timeout)
+        return self._impl.get_n(n, timeout)
+
+    def poll(self) -> list:
+        """All messages available now, without waiting."""
+        return self._impl.poll()
+
+    def available(self) -> int:
+        return self._impl.available()
+
+    def fd(self) -> int:
+        """Readable exactly while messages wait (select, selectors, asyncio)."""
+        return self._impl.fd()
+
+    def add_topic(self, topic, block: bool = False) -> None:
+        self._impl.add_topic(topic, block)
+
+    def remove_topic(self, topic, block: bool = False) -> None:
+        self._impl.remove_topic(topic, block)
+
+    def reset(self) -> None:
+        self._impl.reset()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.reset()
+
+
+class SafeSubscriber(Subscriber):
+    """A subscriber whose values are immutable and hashable (safe conversion)."""
+
+
+class StatusSubscriber:
+    """Receives ``broker.Status`` and ``broker.Error`` events."""
+
+    def __init__(self, impl, endpoint):
+        self._impl = impl
+        self._endpoint = endpoint
+
+    def get(self, *args, **kwargs):
+        n, timeout = _split_get_args(args, kwargs)
+        if n is None:
+            return self._impl.get(timeout)
+        return self._impl.get_n(n, timeout)
+
+    def poll(self) -> list:
+        return self._impl.poll()
+
+    def available(self) -> int:
+        return self._impl.available()
+
+    def fd(self) -> int:
+        return self._impl.fd()
+
+    def reset(self) -> None:
+        self._impl.reset()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.reset()
+
+
+class Publisher:
+    """Publishes on one topic, with the endpoint's backpressure visible."""
+
+    def __init__(self, endpoint: Endpoint, topic):
+        self._endpoint = endpoint
+        self._topic = topic
+
+    def publish(self, data: Any) -> None:
+        self._endpoint.publish(self._topic, data)
+
+    def publish_batch(self, *batch: Any) -> None:
+        self._endpoint._impl.publish_batch([(self._topic, x) for x in batch])
+
+    def demand(self) -> int:
+        """Messages that can be published now without waiting."""
+        return self.free_capacity()
+
+    def buffered(self) -> int:
+        return self._endpoint._impl.buffered()
+
+    def capacity(self) -> int:
+        return self._endpoint._impl.capacity()
+
+    def free_capacity(self) -> int:
+        return max(0, self.capacity() - self.buffered())
+
+    def reset(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.reset()
+
+
+class Endpoint:
+    """A Broker endpoint: listens, peers, publishes and subscribes."""
+
+    def __init__(self, config: _broker.Configuration | None = None):
+        if config is None:
+            config = _broker.Configuration()
+        self._impl = _broker._Endpoint(config)
+        _live_endpoints.add(self)
+
+    # -- lifetime -------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Says BYE to peers, flushes pending messages, stops. Idempotent."""
+        self._impl.shutdown()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+
+    def __del__(self):
+        impl = getattr(self, "_impl", None)
+        if impl is not None:
+            impl.shutdown()
+
+    # -- peering ----------------------------------------------------------------
+
+    def node_id(self) -> str:
+        return self._impl.node_id()
+
+    def listen(self, address: str = "", port: int = 0) -> int:
+        """Listens for peers; returns the port (0 on failure)."""
+        return self._impl.listen(address, port)
+
+    def peer(self, address: str, port: int, retry: float = 10.0) -> bool:
+        """Peers and blocks until peered (True) or the attempt failed (False)."""
+        return self._impl.peer(address, port, float(retry))
+
+    def peer_nosync(self, address: str, port: int, retry: float = 10.0) -> None:
+        self._impl.peer_nosync(address, port, float(retry))
+
+    def unpeer(self, address: str, port: int) -> bool:
+        return self._impl.unpeer(address, port)
+
+    def unpeer_nosync(self, address: str, port: int) -> None:
+        self._impl.unpeer_nosync(address, port)
+
+    def peers(self) -> list:
+        return self._impl.peers()
+
+    def peer_subscriptions(self) -> list:
+        return [_broker.Topic(t) for t in self._impl.peer_subscriptions()]
+
+    def await_peer(self, node: str, timeout: float | None = None) -> bool:
+        return self._impl.await_peer(str(node), timeout)
+
+    def forward(self, topics) -> None:
+        self._impl.forward(topics)
+
+    # -- publishing -----------------------------------------------------------------
+
+    def publish(self, topic, data: Any, receiver: str | None = None) -> None:
+        """Publishes ``data`` on ``topic`` (optionally to one endpoint only)."""
+        if not self._impl.publish(topic, data, receiver):
+            raise RuntimeError("endpoint is shut down")
+
+    def publish_batch(self, *batch: Iterable) -> None:
+        """Publishes several ``(topic, data)`` pairs at once."""
+        if not self._impl.publish_batch(batch):
+            raise RuntimeError("endpoint is shut down")
+
+    def make_publisher(self, topic) -> Publisher:
+        return Publisher(self, topic)
+
+    # -- subscribing ---------------------------------------------------------------
+
+    def make_subscriber(self, topics, qsize: int = 20) -> Subscriber:
+        """Subscribes to a topic (str or Topic) or a list of topics."""
+        return Subscriber(self._impl.make_subscriber(topics, qsize, False), self)
+
+    def make_safe_subscriber(self, topics, qsize: int = 20) -> SafeSubscriber:
+        return SafeSubscriber(self._impl.make_subscriber(topics, qsize, True), self)
+
+    def make_status_subscriber(self, receive_statuses: bool = False) -> StatusSubscriber:
+        return StatusSubscriber(self._impl.make_status_subscriber(receive_statuses), self)

@@ -1,0 +1,49 @@
+#pragma once
+
+/// Endpoint options, named as in real Broker (broker::broker_options).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace broker {
+
+/// What a peer's full outbound buffer does with one more message.
+enum class overflow_policy : uint8_t {
+  /// Close the connection to the slow peer (real Broker's default).
+  disconnect,
+  /// Drop the oldest queued message (Zeek's setting).
+  drop_oldest,
+  /// Drop the new message.
+  drop_newest,
+};
+
+struct broker_options {
+  /// Relay messages between peers (real Broker's default; Zeek disables).
+  bool forward = true;
+  /// TTL written into published messages.
+  uint16_t ttl = 16;
+  /// Plain TCP instead of TLS.
+  bool disable_ssl = false;
+  /// Do not read broker.conf (kept for API compatibility; there is none).
+  bool ignore_broker_conf = false;
+  /// Use the wall clock (kept for API compatibility).
+  bool use_real_time = true;
+  /// Messages buffered per peer before the overflow policy applies.
+  size_t peer_buffer_size = 2048;
+  overflow_policy peer_overflow_policy = overflow_policy::disconnect;
+  /// How long unpeer/shutdown wait for the BYE pong, in seconds.
+  double bye_timeout = 3.0;
+};
+
+/// Endpoint configuration: options plus TLS settings.
+struct configuration {
+  broker_options options;
+  std::string certificate_file;
+  std::string key_file;
+  std::string ca_file;
+  std::string ca_path;
+  std::string passphrase;
+};
+
+} // namespace broker

@@ -1,0 +1,185 @@
+#pragma once
+
+/// The public C++ API of an endpoint: peering, publishing, subscribing.
+///
+/// An endpoint runs one I/O thread that owns its sockets and routing state.
+/// Every member function is thread-safe; those that block say so in their
+/// name or documentation and never hold any lock the I/O thread needs.
+
+#include "broker/configuration.hh"
+#include "broker/data.hh"
+#include "broker/endpoint_id.hh"
+#include "broker/endpoint_info.hh"
+#include "broker/expected.hh"
+#include "broker/message.hh"
+#include "broker/peer_info.hh"
+#include "broker/status.hh"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace broker {
+
+namespace detail {
+class core;
+template <class T>
+class bounded_queue;
+} // namespace detail
+
+/// Receives data messages for a set of topic prefixes.
+/// @note Thread-safe. Waiting functions block the caller only.
+class subscriber {
+public:
+  using clock = std::chrono::steady_clock;
+  using message_ptr = std::shared_ptr<const data_message>;
+
+  ~subscriber();
+
+  /// Waits until a message is available or `deadline` passed.
+  /// @returns whether a message is available.
+  bool wait_until(clock::time_point deadline);
+
+  /// Takes up to `max` messages without waiting.
+  std::vector<message_ptr> poll(size_t max = SIZE_MAX);
+
+  /// Messages waiting.
+  size_t available() const;
+
+  /// Readable exactly while messages wait.
+  int fd() const;
+
+  /// Changes the subscription. With `block`, returns once it is in effect.
+  void add_topic(std::string topic, bool block = false);
+  void remove_topic(std::string topic, bool block = false);
+
+  /// Unsubscribes; later messages are not received.
+  void reset();
+
+  /// The queue capacity (qsize).
+  size_t capacity() const;
+
+private:
+  friend class endpoint;
+  using queue_type = detail::bounded_queue<message_ptr>;
+  subscriber(std::shared_ptr<detail::core> core,
+             std::shared_ptr<queue_type> queue);
+  std::shared_ptr<detail::core> core_;
+  std::shared_ptr<queue_type> queue_;
+};
+
+/// Receives status and error events.
+class status_subscriber {
+public:
+  using clock = std::chrono::steady_clock;
+
+  ~status_subscriber();
+
+  bool wait_until(clock::time_point deadline);
+  std::vector<status_event> poll(size_t max = SIZE_MAX);
+  size_t available() const;
+  int fd() const;
+  void reset();
+
+private:
+  friend class endpoint;
+  using queue_type = detail::bounded_queue<status_event>;
+  status_subscriber(std::shared_ptr<detail::core> core,
+                    std::shared_ptr<queue_type> queue);
+  std::shared_ptr<detail::core> core_;
+  std::shared_ptr<queue_type> queue_;
+};
+
+class endpoint {
+public:
+  using clock = std::chrono::steady_clock;
+
+  explicit endpoint(configuration cfg = {});
+
+  /// Calls shutdown().
+  ~endpoint();
+
+  endpoint(const endpoint&) = delete;
+  endpoint& operator=(const endpoint&) = delete;
+
+  /// @returns this endpoint's id.
+  endpoint_id node_id() const;
+
+  // -- peering -------------------------------------------------------------
+
+  /// Listens for peers. `port` 0 picks a free port.
+  /// @returns the port, or an error.
+  expected<uint16_t> listen(const std::string& address = "",
+                            uint16_t port = 0);
+
+  /// Peers with a remote endpoint. Blocks until peered (true) or the first
+  /// attempt definitely failed (false); with `retry` > 0 seconds, failed or
+  /// lost connections are retried in the background until unpeer().
+  bool peer(const std::string& address, uint16_t port, double retry = 10.0);
+
+  /// Like peer() but returns at once; the outcome arrives as a status.
+  void peer_nosync(const std::string& address, uint16_t port,
+                   double retry = 10.0);
+
+  /// Ends a peering started with peer() (graceful BYE), stopping retries.
+  /// Blocks until done. @returns whether there was such a peering.
+  bool unpeer(const std::string& address, uint16_t port);
+
+  /// Like unpeer() but returns at once.
+  void unpeer_nosync(const std::string& address, uint16_t port);
+
+  std::vector<peer_info> peers() const;
+
+  /// The topics direct peers subscribe to.
+  std::vector<std::string> peer_subscriptions() const;
+
+  /// Blocks until peered with `node` or `deadline`. @returns whether peered.
+  bool await_peer(const endpoint_id& node, clock::time_point deadline);
+
+  /// Relays `topics` between peers without subscribing to them.
+  void forward(std::vector<std::string> topics);
+
+  // -- publishing -----------------------------------------------------------
+
+  /// Publishes `value` on `topic` to all peers subscribed to it, or only to
+  /// `receiver` when given. May block while peers apply backpressure.
+  /// @returns false when the endpoint is shut down.
+  bool publish(const std::string& topic, const data& value,
+               const endpoint_id& receiver = {});
+
+  /// Publishes several messages at once.
+  bool publish(std::vector<data_message> msgs);
+
+  /// Messages published but not yet handed to peers.
+  size_t buffered() const;
+
+  /// Capacity of the publish queue.
+  size_t capacity() const;
+
+  // -- subscribing -----------------------------------------------------------
+
+  std::unique_ptr<subscriber> make_subscriber(std::vector<std::string> topics,
+                                              size_t max_qsize = 20);
+
+  std::unique_ptr<status_subscriber>
+  make_status_subscriber(bool receive_statuses = false);
+
+  // -- lifetime ---------------------------------------------------------------
+
+  /// Says BYE to peers, flushes pending messages, stops the I/O thread.
+  /// Idempotent. Blocks (at most the configured BYE timeout).
+  void shutdown();
+
+  /// @returns whether shutdown() ran.
+  bool is_shut_down() const;
+
+  const configuration& config() const;
+
+private:
+  std::shared_ptr<detail::core> core_;
+};
+
+} // namespace broker

@@ -1,0 +1,1031 @@
+#include "core/core.hh"
+
+#include "format/bin/envelope.hh"
+#include "format/bin/handshake.hh"
+#include "format/bin/value_codec.hh"
+
+#include <cstring>
+#include <future>
+
+namespace broker::detail {
+
+namespace bin = format::bin;
+using namespace std::chrono_literals;
+
+// -- helpers -----------------------------------------------------------------------
+
+net::frame_ptr make_data_frame(const endpoint_id& sender,
+                               const endpoint_id& receiver, uint16_t ttl,
+                               std::string_view topic, const data& value) {
+  auto buf = std::make_shared<std::vector<std::byte>>();
+  buf->reserve(64 + topic.size());
+  bin::write_envelope_frame(*buf, sender, receiver, bin::msg_type::data, ttl,
+                            topic, {});
+  bin::encode(value, *buf);
+  // Patch the frame length now that the payload is in place.
+  auto len = static_cast<uint32_t>(buf->size() - 4);
+  auto be = bin::to_big_endian(len);
+  std::memcpy(buf->data(), &be, 4);
+  return buf;
+}
+
+namespace {
+
+net::frame_ptr frame_of(const bin::handshake_msg& msg) {
+  auto buf = std::make_shared<std::vector<std::byte>>();
+  buf->resize(4);
+  bin::encode(msg, *buf);
+  auto be = bin::to_big_endian(static_cast<uint32_t>(buf->size() - 4));
+  std::memcpy(buf->data(), &be, 4);
+  return buf;
+}
+
+net::frame_ptr envelope_frame(const endpoint_id& sender,
+                              const endpoint_id& receiver, bin::msg_type type,
+                              std::string_view topic,
+                              std::span<const std::byte> payload) {
+  auto buf = std::make_shared<std::vector<std::byte>>();
+  bin::write_envelope_frame(*buf, sender, receiver, type, bin::default_ttl,
+                            topic, payload);
+  return buf;
+}
+
+std::string key_of(const std::string& address, uint16_t port) {
+  return address + "|" + std::to_string(port);
+}
+
+constexpr std::string_view bye_prefix = "BYE";
+
+} // namespace
+
+// -- connections and connectors ------------------------------------------------
+
+struct core::connector {
+  std::string address;
+  uint16_t port = 0;
+  double retry = 0;
+  net::loop::timer_id timer = 0;
+  connection* conn = nullptr;
+  std::optional<endpoint_id> peer;
+  std::vector<std::function<void(bool)>> waiters;
+  bool ever_peered = false;
+  bool unpeering = false;
+};
+
+struct core::connection : net::stream::handler {
+  core* owner = nullptr;
+  std::shared_ptr<net::stream> stream;
+  handshake hs;
+  connector* origin = nullptr; // set for connections we dialled
+  bool peered = false;
+  bool gone = false;
+  filter_type filter; // the peer's subscriptions
+  std::optional<uint64_t> bye_id;
+  net::loop::timer_id bye_timer = 0;
+  std::function<void()> after_bye;
+  bool removed_by_us = false;
+
+  explicit connection(handshake::role r) : hs(r) {}
+
+  void on_frame(std::span<const std::byte> payload) override {
+    owner->handle_frame(*this, payload);
+  }
+
+  void on_closed(const error& reason) override {
+    owner->handle_closed(*this, reason);
+  }
+
+  void on_written() override { owner->on_written(); }
+};
+
+// -- construction ----------------------------------------------------------------
+
+core::core(configuration cfg) : cfg_(std::move(cfg)), id_(endpoint_id::random()) {
+  advertised_ = {};
+}
+
+core::~core() {
+  shutdown();
+}
+
+void core::start() {
+  loop_.start();
+}
+
+template <class F>
+static auto run_blocking(net::loop& l, F f) -> decltype(f()) {
+  using result_type = decltype(f());
+  std::promise<result_type> prom;
+  auto fut = prom.get_future();
+  l.post([&prom, &f] {
+    if constexpr (std::is_void_v<result_type>) {
+      f();
+      prom.set_value();
+    } else {
+      prom.set_value(f());
+    }
+  });
+  return fut.get();
+}
+
+// -- status events ------------------------------------------------------------------
+
+void core::emit(status_event ev) {
+  bool is_status = std::holds_alternative<status>(ev);
+  for (auto& [q, statuses] : status_subs_)
+    if (!is_status || statuses)
+      q->push_drop_oldest(ev);
+}
+
+void core::emit_status(sc code, const endpoint_info& ctx, std::string msg) {
+  emit(status{code, ctx, std::move(msg)});
+}
+
+void core::emit_error(ec code, const endpoint_info& ctx, std::string msg) {
+  emit(error_event{code, ctx, std::move(msg)});
+}
+
+endpoint_info core::info_of(const connection& c) const {
+  endpoint_info result;
+  if (c.hs.peer())
+    result.node = *c.hs.peer();
+  network_info net;
+  if (c.origin) {
+    net.address = c.origin->address;
+    net.port = c.origin->port;
+    net.retry = c.origin->retry;
+  } else if (c.stream) {
+    net.address = c.stream->remote_address();
+    net.port = c.stream->remote_port();
+  }
+  result.network = net;
+  return result;
+}
+
+void core::publish_peered_snapshot() {
+  std::set<endpoint_id> ids;
+  for (auto& [id, c] : peered_)
+    ids.insert(id);
+  {
+    std::unique_lock guard{snap_mtx_};
+    peered_snapshot_ = std::move(ids);
+  }
+  snap_cv_.notify_all();
+}
+
+// -- listening and connecting --------------------------------------------------------
+
+expected<uint16_t> core::listen(const std::string& address, uint16_t port) {
+  if (stopped_)
+    return error{ec::shutting_down, "endpoint is shut down"};
+  return run_blocking(loop_, [&]() -> expected<uint16_t> {
+    auto l = net::listener::make(
+      loop_, address, port,
+      [this](std::shared_ptr<net::stream> s) { on_accept(std::move(s)); });
+    if (!l)
+      return l.error();
+    auto result = (*l)->port();
+    listeners_.push_back(std::move(*l));
+    return result;
+  });
+}
+
+void core::on_accept(std::shared_ptr<net::stream> s) {
+  if (shutting_down_) {
+    s->abort();
+    return;
+  }
+  start_connection(std::move(s), handshake::role::acceptor, nullptr);
+}
+
+handshake::context core::make_context(const connection& c) {
+  handshake::context ctx;
+  ctx.self = id_;
+  ctx.filter = [this] { return current_filter(); };
+  ctx.redundant = [this, &c](const endpoint_id& peer, bool pending) {
+    return is_redundant(peer, pending, &c);
+  };
+  return ctx;
+}
+
+bool core::is_redundant(const endpoint_id& peer, bool include_pending,
+                        const connection* self) const {
+  if (peered_.count(peer) > 0)
+    return true;
+  if (!include_pending)
+    return false;
+  for (auto& c : connections_)
+    if (c.get() != self && !c->gone && !c->peered && c->hs.peer()
+        && *c->hs.peer() == peer
+        && c->hs.current() != handshake::state::failed)
+      return true;
+  return false;
+}
+
+void core::start_connection(std::shared_ptr<net::stream> s, handshake::role r,
+                            connector* origin) {
+  auto c = std::make_shared<connection>(r);
+  c->owner = this;
+  c->stream = std::move(s);
+  c->origin = origin;
+  if (origin)
+    origin->conn = c.get();
+  c->stream->reject_empty_frames(true);
+  connections_.insert(c);
+  c->stream->start(c.get());
+  auto step = c->hs.start(make_context(*c));
+  send_handshake(*c, step.out);
+}
+
+void core::send_handshake(connection& c,
+                          const std::vector<bin::handshake_msg>& msgs) {
+  for (auto& msg : msgs)
+    c.stream->write(frame_of(msg));
+}
+
+void core::peer(const std::string& address, uint16_t port, double retry,
+                std::function<void(bool)> done) {
+  loop_.post([this, address, port, retry, done = std::move(done)]() mutable {
+    if (shutting_down_) {
+      done(false);
+      return;
+    }
+    auto key = key_of(address, port);
+    auto i = connectors_.find(key);
+    if (i != connectors_.end()) {
+      auto& c = *i->second;
+      c.retry = retry;
+      if (c.conn && c.conn->peered) {
+        done(true);
+        return;
+      }
+      c.waiters.push_back(std::move(done));
+      return;
+    }
+    auto c = std::make_unique<connector>();
+    c->address = address;
+    c->port = port;
+    c->retry = retry;
+    c->waiters.push_back(std::move(done));
+    auto& ref = *c;
+    connectors_.emplace(key, std::move(c));
+    connect(ref);
+  });
+}
+
+void core::connect(connector& c) {
+  c.timer = 0;
+  auto key = key_of(c.address, c.port);
+  net::connect(loop_, c.address, c.port,
+               [this, key](expected<std::shared_ptr<net::stream>> s) {
+                 auto i = connectors_.find(key);
+                 if (i == connectors_.end() || shutting_down_) {
+                   if (s)
+                     (*s)->abort();
+                   return;
+                 }
+                 auto& c = *i->second;
+                 if (!s) {
+                   on_connect_failed(c, s.error());
+                   return;
+                 }
+                 start_connection(std::move(*s), handshake::role::connector,
+                                  &c);
+               });
+}
+
+void core::on_connect_failed(connector& c, const error& err) {
+  c.conn = nullptr;
+  endpoint_info ctx;
+  if (c.peer)
+    ctx.node = *c.peer;
+  ctx.network = network_info{c.address, c.port, c.retry};
+  emit_error(err.code() == ec::none ? ec::peer_unavailable : err.code(), ctx,
+             err.message());
+  auto waiters = std::move(c.waiters);
+  c.waiters.clear();
+  for (auto& w : waiters)
+    w(false);
+  if (c.retry > 0 && !shutting_down_ && !c.unpeering) {
+    auto key = key_of(c.address, c.port);
+    c.timer = loop_.schedule(
+      std::chrono::duration_cast<timespan>(
+        std::chrono::duration<double>(c.retry)),
+      [this, key] {
+        if (auto i = connectors_.find(key); i != connectors_.end())
+          connect(*i->second);
+      });
+  } else {
+    connectors_.erase(key_of(c.address, c.port));
+  }
+}
+
+// -- frames -----------------------------------------------------------------------
+
+void core::handle_frame(connection& c, std::span<const std::byte> payload) {
+  if (c.gone)
+    return;
+  if (c.peered)
+    handle_envelope(c, payload);
+  else
+    handle_handshake_frame(c, payload);
+}
+
+void core::handle_handshake_frame(connection& c,
+                                  std::span<const std::byte> payload) {
+  auto msg = bin::decode_handshake(payload);
+  if (!msg) {
+    auto code = msg.error().code();
+    drop_connection(c, code == ec::wrong_magic_number ? code
+                                                      : ec::invalid_message,
+                    code == ec::wrong_magic_number ? "wrong magic number"
+                                                   : msg.error().message());
+    return;
+  }
+  auto step = c.hs.handle(make_context(c), *msg);
+  send_handshake(c, step.out);
+  if (step.failure) {
+    auto err = *step.failure;
+    // A peer refusing a second connection while we are peered with it is
+    // the redundant-connection protocol working, not a failure to report.
+    bool benign = c.hs.peer() && peered_.count(*c.hs.peer()) > 0
+                  && (err.code() == ec::redundant_connection
+                      || err.code() == ec::logic_error);
+    auto info = info_of(c);
+    auto* origin = c.origin;
+    c.gone = true;
+    c.stream->close();
+    remove_connection(c);
+    if (origin) {
+      origin->conn = nullptr;
+      if (benign) {
+        origin->peer = info.node;
+        auto waiters = std::move(origin->waiters);
+        origin->waiters.clear();
+        for (auto& w : waiters)
+          w(true);
+        return;
+      }
+      on_connect_failed(*origin, err);
+    } else if (!benign) {
+      emit_error(err.code(), info, err.message());
+    }
+    return;
+  }
+  if (c.hs.done())
+    on_peered(c);
+}
+
+void core::on_peered(connection& c) {
+  auto peer = *c.hs.peer();
+  if (peered_.count(peer) > 0) {
+    // Lost a race against another connection to the same peer.
+    c.gone = true;
+    c.stream->close();
+    remove_connection(c);
+    return;
+  }
+  c.peered = true;
+  c.filter = c.hs.peer_filter();
+  c.stream->reject_empty_frames(false);
+  peered_.emplace(peer, &c);
+  if (c.origin) {
+    c.origin->peer = peer;
+    c.origin->ever_peered = true;
+  }
+  publish_peered_snapshot();
+  auto info = info_of(c);
+  emit_status(sc::endpoint_discovered, info, "found a new peer in the network");
+  emit_status(sc::peer_added, info, "handshake successful");
+  // Our subscriptions may have grown while the handshake ran.
+  if (current_filter() != advertised_)
+    update_filter();
+  if (c.origin) {
+    auto waiters = std::move(c.origin->waiters);
+    c.origin->waiters.clear();
+    for (auto& w : waiters)
+      w(true);
+  }
+}
+
+void core::drop_connection(connection& c, ec code, const std::string& why) {
+  if (c.gone)
+    return;
+  auto info = info_of(c);
+  if (!c.peered)
+    c.stream->write(frame_of(bin::drop_conn_msg{id_, code, why}));
+  emit_error(code, info, why);
+  c.gone = true;
+  c.stream->close();
+  on_connection_gone(c, error{code, why});
+}
+
+void core::handle_closed(connection& c, const error& reason) {
+  if (c.gone)
+    return;
+  c.gone = true;
+  on_connection_gone(c, reason);
+}
+
+void core::on_connection_gone(connection& c, const error& reason) {
+  auto info = info_of(c);
+  auto* origin = c.origin;
+  bool was_peered = c.peered;
+  if (was_peered) {
+    peered_.erase(*c.hs.peer());
+    paused_.erase(&c);
+    publish_peered_snapshot();
+    if (c.removed_by_us)
+      emit_status(sc::peer_removed, info, "removed connection to remote peer");
+    else
+      emit_status(sc::peer_lost, info, "lost connection to remote peer");
+    emit_status(sc::endpoint_unreachable, info, "lost the last path");
+  }
+  if (c.bye_timer)
+    loop_.cancel(c.bye_timer);
+  auto after_bye = std::move(c.after_bye);
+  remove_connection(c);
+  if (after_bye)
+    after_bye();
+  if (origin && !shutting_down_) {
+    origin->conn = nullptr;
+    if (origin->unpeering)
+      return;
+    if (was_peered && origin->retry > 0) {
+      // Reconnect at once after losing a peering (golden captures: ~1 ms),
+      // later attempts are spaced by `retry`.
+      auto key = key_of(origin->address, origin->port);
+      origin->timer = loop_.schedule(1ms, [this, key] {
+        if (auto i = connectors_.find(key); i != connectors_.end())
+          connect(*i->second);
+      });
+    } else if (was_peered) {
+      connectors_.erase(key_of(origin->address, origin->port));
+    } else {
+      on_connect_failed(*origin, reason.code() == ec::none
+                                   ? error{ec::peer_unavailable,
+                                           "connection closed"}
+                                   : reason);
+    }
+  }
+  // A full peer that went away no longer blocks publishing.
+  if (waiting_for_writes_)
+    drain_publish_queue();
+}
+
+void core::remove_connection(connection& c) {
+  for (auto i = connections_.begin(); i != connections_.end(); ++i) {
+    if (i->get() == &c) {
+      // Keep the object alive until the current callback returns.
+      auto keep = *i;
+      connections_.erase(i);
+      loop_.post([keep] {});
+      return;
+    }
+  }
+}
+
+void core::handle_envelope(connection& c, std::span<const std::byte> payload) {
+  auto env = bin::read_envelope(payload);
+  if (!env) {
+    drop_connection(c, ec::invalid_message, env.error().message());
+    return;
+  }
+  switch (env->type) {
+    case bin::msg_type::data: {
+      bool to_us = env->receiver.is_nil() || env->receiver == id_;
+      data value;
+      if (to_us) {
+        auto decoded = bin::decode(env->payload);
+        if (!decoded) {
+          drop_connection(c, ec::invalid_message,
+                          "malformed data message on topic "
+                            + std::string{env->topic} + ": "
+                            + decoded.error().message());
+          return;
+        }
+        value = std::move(*decoded);
+      }
+      forward_frame(c, *env, payload);
+      if (to_us)
+        deliver_local(std::string{env->topic}, std::move(value), &c);
+      return;
+    }
+    case bin::msg_type::command:
+      // Store traffic is routed like data; stores consume it in a later
+      // layer.
+      forward_frame(c, *env, payload);
+      return;
+    case bin::msg_type::routing_update: {
+      auto filter = bin::decode_filter(env->payload);
+      if (!filter) {
+        drop_connection(c, ec::invalid_message,
+                        "malformed routing update: "
+                          + filter.error().message());
+        return;
+      }
+      c.filter = normalize_filter(std::move(*filter));
+      return;
+    }
+    case bin::msg_type::ping:
+      send_to(c,
+              envelope_frame(id_, *c.hs.peer(), bin::msg_type::pong,
+                             bin::internal_topic, env->payload),
+              false);
+      return;
+    case bin::msg_type::pong: {
+      if (c.bye_id && env->payload.size() == 3 + 8
+          && std::memcmp(env->payload.data(), bye_prefix.data(), 3) == 0) {
+        uint64_t id;
+        std::memcpy(&id, env->payload.data() + 3, 8);
+        if (id == *c.bye_id) {
+          // The peer has seen everything we sent before the BYE.
+          c.gone = true;
+          c.stream->close();
+          on_connection_gone(c, error{});
+        }
+      }
+      return;
+    }
+    default:
+      drop_connection(c, ec::invalid_message, "unexpected message type");
+  }
+}
+
+void core::deliver_local(const std::string& topic, data value,
+                         connection* source) {
+  data_message_ptr msg;
+  for (auto& sub : subscribers_) {
+    if (!filter_matches(sub.topics, topic))
+      continue;
+    if (!msg)
+      msg = std::make_shared<data_message>(data_message{topic, std::move(value)});
+    if (sub.queue->push(msg) && source) {
+      // Backpressure: stop reading from this peer until the subscriber
+      // catches up (resume_paused runs when its queue drains).
+      source->stream->pause_reading();
+      paused_.insert(source);
+    }
+  }
+}
+
+void core::resume_paused() {
+  for (auto& sub : subscribers_)
+    if (sub.queue->full())
+      return;
+  auto paused = std::move(paused_);
+  paused_.clear();
+  for (auto* c : paused)
+    if (!c->gone)
+      c->stream->resume_reading();
+}
+
+void core::forward_frame(connection& from, const bin::envelope_view& env,
+                         std::span<const std::byte> payload) {
+  if (!cfg_.options.forward || env.receiver == id_)
+    return;
+  // Among our own endpoints the TTL stops cycles; real Broker sends 16 and
+  // never decrements it, so this stays compatible.
+  if (env.ttl <= 1)
+    return;
+  net::frame_ptr frame;
+  auto make = [&] {
+    auto buf = std::make_shared<std::vector<std::byte>>(4 + payload.size());
+    auto be = bin::to_big_endian(static_cast<uint32_t>(payload.size()));
+    std::memcpy(buf->data(), &be, 4);
+    std::memcpy(buf->data() + 4, payload.data(), payload.size());
+    std::memcpy(buf->data() + bin::frame_sender_offset, id_.bytes().data(),
+                16);
+    auto ttl = bin::to_big_endian(static_cast<uint16_t>(env.ttl - 1));
+    std::memcpy(buf->data() + bin::frame_ttl_offset, &ttl, 2);
+    return buf;
+  };
+  if (!env.receiver.is_nil()) {
+    auto i = peered_.find(env.receiver);
+    if (i != peered_.end() && i->second != &from)
+      send_to(*i->second, make(), false);
+    return;
+  }
+  for (auto& [id, peer] : peered_) {
+    if (peer == &from || !filter_matches(peer->filter, env.topic))
+      continue;
+    if (!frame)
+      frame = make();
+    send_to(*peer, frame, false);
+  }
+}
+
+void core::on_written() {
+  if (waiting_for_writes_)
+    drain_publish_queue();
+}
+
+bool core::peer_full(const connection& c) const noexcept {
+  return c.stream->queued() >= cfg_.options.peer_buffer_size;
+}
+
+void core::send_to(connection& c, net::frame_ptr frame, bool local_origin) {
+  if (c.gone)
+    return;
+  if (!local_origin && peer_full(c)) {
+    switch (cfg_.options.peer_overflow_policy) {
+      case overflow_policy::drop_newest:
+        return;
+      case overflow_policy::drop_oldest:
+        if (c.stream->drop_oldest_queued())
+          break;
+        return;
+      case overflow_policy::disconnect:
+        c.removed_by_us = false;
+        emit_error(ec::peer_timeout, info_of(c),
+                   "peer buffer overflow: disconnecting a slow peer");
+        c.gone = true;
+        c.stream->abort();
+        on_connection_gone(c, error{ec::peer_timeout, "buffer overflow"});
+        return;
+    }
+  }
+  c.stream->write(std::move(frame));
+}
+
+// -- publishing -----------------------------------------------------------------
+
+bool core::publish(std::vector<outgoing_message> msgs,
+                   std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock guard{pub_mtx_};
+  for (auto& msg : msgs) {
+    if (pub_queue_.size() >= pub_capacity_) {
+      if (!pub_cv_.wait_until(guard, deadline, [this] {
+            return pub_queue_.size() < pub_capacity_ || stopped_;
+          }))
+        return false;
+    }
+    if (stopped_)
+      return false;
+    pub_queue_.push_back(std::move(msg));
+    if (!pub_scheduled_) {
+      pub_scheduled_ = true;
+      loop_.post([this] { drain_publish_queue(); });
+    }
+  }
+  return true;
+}
+
+size_t core::publish_queue_size() {
+  std::unique_lock guard{pub_mtx_};
+  return pub_queue_.size();
+}
+
+void core::drain_publish_queue() {
+  waiting_for_writes_ = false;
+  std::unique_lock guard{pub_mtx_};
+  while (!pub_queue_.empty()) {
+    auto& msg = pub_queue_.front();
+    // Local publishers get backpressure instead of an overflow policy: stop
+    // while a peer this message goes to has a full buffer.
+    std::vector<connection*> targets;
+    for (auto& [id, c] : peered_) {
+      bool wanted = msg.receiver.is_nil()
+                      ? filter_matches(c->filter, msg.topic)
+                      : msg.receiver == id;
+      if (!wanted)
+        continue;
+      if (peer_full(*c)) {
+        waiting_for_writes_ = true;
+        return; // pub_scheduled_ stays set: on_written resumes
+      }
+      targets.push_back(c);
+    }
+    auto item = std::move(msg);
+    pub_queue_.pop_front();
+    guard.unlock();
+    for (auto* c : targets)
+      send_to(*c, item.frame, true);
+    guard.lock();
+  }
+  pub_scheduled_ = false;
+  guard.unlock();
+  pub_cv_.notify_all();
+}
+
+// -- subscriptions ----------------------------------------------------------------
+
+filter_type core::current_filter() const {
+  filter_type result = forwards_;
+  for (auto& sub : subscribers_)
+    for (auto& t : sub.topics)
+      if (!is_local_only(t))
+        result.push_back(t);
+  return normalize_filter(std::move(result));
+}
+
+void core::update_filter() {
+  auto filter = current_filter();
+  // Real Broker only announces growth; a shrinking filter is not sent.
+  bool grew = false;
+  for (auto& t : filter)
+    if (!filter_matches(advertised_, t)) {
+      grew = true;
+      break;
+    }
+  if (!grew)
+    return;
+  auto merged = advertised_;
+  merged.insert(merged.end(), filter.begin(), filter.end());
+  advertised_ = normalize_filter(std::move(merged));
+  std::vector<std::byte> payload;
+  bin::encode_filter(advertised_, payload);
+  for (auto& [id, c] : peered_)
+    send_to(*c,
+            envelope_frame(id_, id, bin::msg_type::routing_update,
+                           bin::internal_topic, payload),
+            false);
+}
+
+std::shared_ptr<subscriber_queue>
+core::subscribe(std::vector<std::string> topics, size_t capacity) {
+  auto q = std::make_shared<subscriber_queue>(capacity);
+  std::weak_ptr<core> weak = weak_from_this();
+  q->on_drained([this, weak] {
+    if (auto self = weak.lock(); self && !stopped_)
+      loop_.post([this] { resume_paused(); });
+  });
+  if (stopped_) {
+    q->close();
+    return q;
+  }
+  run_blocking(loop_, [&] {
+    subscribers_.push_back({q, normalize_filter(std::move(topics))});
+    update_filter();
+  });
+  return q;
+}
+
+void core::add_topic(const std::shared_ptr<subscriber_queue>& q,
+                     std::string topic, std::function<void()> done) {
+  loop_.post([this, q, topic = std::move(topic), done = std::move(done)] {
+    for (auto& sub : subscribers_)
+      if (sub.queue == q) {
+        auto xs = sub.topics;
+        xs.push_back(topic);
+        sub.topics = normalize_filter(std::move(xs));
+      }
+    update_filter();
+    if (done)
+      done();
+  });
+}
+
+void core::remove_topic(const std::shared_ptr<subscriber_queue>& q,
+                        std::string topic, std::function<void()> done) {
+  loop_.post([this, q, topic = std::move(topic), done = std::move(done)] {
+    for (auto& sub : subscribers_)
+      if (sub.queue == q)
+        std::erase(sub.topics, topic);
+    if (done)
+      done();
+  });
+}
+
+void core::unsubscribe(const std::shared_ptr<subscriber_queue>& q) {
+  q->close();
+  if (stopped_)
+    return;
+  loop_.post([this, q] {
+    std::erase_if(subscribers_,
+                  [&](const subscription& s) { return s.queue == q; });
+    resume_paused();
+  });
+}
+
+std::shared_ptr<status_queue> core::subscribe_status(bool receive_statuses) {
+  auto q = std::make_shared<status_queue>(4096);
+  if (stopped_) {
+    q->close();
+    return q;
+  }
+  run_blocking(loop_, [&] { status_subs_.emplace_back(q, receive_statuses); });
+  return q;
+}
+
+void core::unsubscribe_status(const std::shared_ptr<status_queue>& q) {
+  q->close();
+  if (stopped_)
+    return;
+  loop_.post([this, q] {
+    std::erase_if(status_subs_, [&](auto& x) { return x.first == q; });
+  });
+}
+
+void core::forward(std::vector<std::string> topics) {
+  loop_.post([this, topics = std::move(topics)] {
+    forwards_.insert(forwards_.end(), topics.begin(), topics.end());
+    forwards_ = normalize_filter(std::move(forwards_));
+    update_filter();
+  });
+}
+
+// -- queries ---------------------------------------------------------------------
+
+std::vector<peer_info> core::peers() {
+  if (stopped_)
+    return {};
+  return run_blocking(loop_, [this] {
+    std::vector<peer_info> result;
+    for (auto& [id, c] : peered_) {
+      peer_info info;
+      info.peer = info_of(*c);
+      info.status = peer_status::peered;
+      info.flags = peer_flag_remote
+                   | (c->origin ? peer_flag_outbound : peer_flag_inbound);
+      result.push_back(std::move(info));
+    }
+    for (auto& [key, c] : connectors_) {
+      if (c->conn && c->conn->peered)
+        continue;
+      peer_info info;
+      if (c->peer)
+        info.peer.node = *c->peer;
+      info.peer.network = network_info{c->address, c->port, c->retry};
+      info.status = c->ever_peered ? peer_status::reconnecting
+                                   : peer_status::connecting;
+      info.flags = peer_flag_remote | peer_flag_outbound;
+      result.push_back(std::move(info));
+    }
+    return result;
+  });
+}
+
+std::vector<std::string> core::peer_subscriptions() {
+  if (stopped_)
+    return {};
+  return run_blocking(loop_, [this] {
+    filter_type all;
+    for (auto& [id, c] : peered_)
+      all.insert(all.end(), c->filter.begin(), c->filter.end());
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    return all;
+  });
+}
+
+bool core::await_peer(const endpoint_id& node,
+                      std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock guard{snap_mtx_};
+  return snap_cv_.wait_until(guard, deadline, [&] {
+    return peered_snapshot_.count(node) > 0 || stopped_;
+  }) && peered_snapshot_.count(node) > 0;
+}
+
+// -- unpeering and shutdown ---------------------------------------------------------
+
+void core::send_bye(connection& c) {
+  // "BYE" plus a u64 counter in host byte order (golden captures).
+  std::vector<std::byte> payload(11);
+  std::memcpy(payload.data(), bye_prefix.data(), 3);
+  uint64_t id = ++bye_counter_;
+  std::memcpy(payload.data() + 3, &id, 8);
+  c.bye_id = id;
+  c.removed_by_us = true;
+  c.stream->write(envelope_frame(id_, *c.hs.peer(), bin::msg_type::ping,
+                                 bin::internal_topic, payload));
+  auto weak = std::weak_ptr<net::stream>(c.stream);
+  auto timeout = std::chrono::duration_cast<timespan>(
+    std::chrono::duration<double>(cfg_.options.bye_timeout));
+  auto* cp = &c;
+  c.bye_timer = loop_.schedule(timeout, [this, cp, weak] {
+    // No pong in time: close anyway. `weak` tells whether cp still lives.
+    if (weak.expired() || cp->gone)
+      return;
+    cp->bye_timer = 0;
+    cp->gone = true;
+    cp->stream->close();
+    on_connection_gone(*cp, error{});
+  });
+}
+
+void core::unpeer(const std::string& address, uint16_t port,
+                  std::function<void(bool)> done) {
+  loop_.post([this, address, port, done = std::move(done)]() mutable {
+    auto key = key_of(address, port);
+    auto i = connectors_.find(key);
+    connection* target = nullptr;
+    if (i != connectors_.end()) {
+      auto& c = *i->second;
+      c.unpeering = true;
+      if (c.timer)
+        loop_.cancel(c.timer);
+      for (auto& w : c.waiters)
+        w(false);
+      c.waiters.clear();
+      target = c.conn;
+      connectors_.erase(i);
+      if (target)
+        target->origin = nullptr;
+    } else {
+      // An inbound peering, identified by its remote address.
+      for (auto& [id, c] : peered_)
+        if (c->stream->remote_address() == address
+            && c->stream->remote_port() == port)
+          target = c;
+    }
+    if (target == nullptr) {
+      done(i != connectors_.end());
+      return;
+    }
+    if (!target->peered) {
+      target->gone = true;
+      target->stream->abort();
+      remove_connection(*target);
+      done(true);
+      return;
+    }
+    target->after_bye = [done] { done(true); };
+    send_bye(*target);
+  });
+}
+
+void core::shutdown() {
+  std::unique_lock guard{shutdown_mtx_};
+  if (stopped_)
+    return;
+  std::promise<void> finished;
+  auto fut = finished.get_future();
+  loop_.post([this, &finished] {
+    shutting_down_ = true;
+    for (auto& l : listeners_)
+      l->close();
+    for (auto& [key, c] : connectors_) {
+      if (c->timer)
+        loop_.cancel(c->timer);
+      for (auto& w : c->waiters)
+        w(false);
+      c->waiters.clear();
+    }
+    on_shutdown_done_ = [&finished] { finished.set_value(); };
+    // Flush what was published before shutdown() into the peer buffers.
+    drain_publish_queue();
+    // BYE to every peer; finish when all answered or timed out.
+    std::vector<connection*> peers;
+    for (auto& [id, c] : peered_)
+      peers.push_back(c);
+    for (auto* c : peers) {
+      c->after_bye = [this] {
+        if (peered_.empty())
+          finish_shutdown();
+      };
+      send_bye(*c);
+    }
+    if (peers.empty())
+      finish_shutdown();
+  });
+  fut.wait();
+  loop_.stop();
+  for (auto& sub : subscribers_)
+    sub.queue->close();
+  for (auto& [q, statuses] : status_subs_)
+    q->close();
+  {
+    std::unique_lock pguard{pub_mtx_};
+    pub_queue_.clear();
+  }
+  pub_cv_.notify_all();
+  snap_cv_.notify_all();
+  connections_.clear();
+  connectors_.clear();
+  listeners_.clear();
+}
+
+void core::finish_shutdown() {
+  if (!on_shutdown_done_ || stopped_)
+    return;
+  stopped_ = true;
+  for (auto& c : connections_) {
+    if (!c->gone) {
+      c->gone = true;
+      c->stream->close();
+    }
+  }
+  await_flushed(std::chrono::steady_clock::now() + 2s);
+}
+
+void core::await_flushed(std::chrono::steady_clock::time_point deadline) {
+  // Closing streams write out what they queued, then close their sockets.
+  bool flushed = true;
+  for (auto& c : connections_)
+    if (!c->stream->closed())
+      flushed = false;
+  for (auto& [id, c] : peered_)
+    if (!c->stream->closed())
+      flushed = false;
+  if (!flushed && std::chrono::steady_clock::now() < deadline) {
+    loop_.schedule(1ms, [this, deadline] { await_flushed(deadline); });
+    return;
+  }
+  auto done = std::move(on_shutdown_done_);
+  on_shutdown_done_ = nullptr;
+  if (done)
+    done();
+}
+
+} // namespace broker::detail

@@ -1,0 +1,220 @@
+#pragma once
+
+// The core of an endpoint: peers, handshakes, routing, subscriptions and
+// statuses. One I/O thread (net::loop) owns all of this state; public
+// member functions are thread-safe and post work to that thread. Blocking
+// ones wait on a future and are never called on the I/O thread.
+
+#include "broker/configuration.hh"
+#include "broker/data.hh"
+#include "broker/endpoint_id.hh"
+#include "broker/endpoint_info.hh"
+#include "broker/expected.hh"
+#include "broker/message.hh"
+#include "broker/peer_info.hh"
+#include "broker/status.hh"
+#include "core/filter.hh"
+#include "core/handshake.hh"
+#include "core/queue.hh"
+#include "format/bin/envelope.hh"
+#include "net/loop.hh"
+#include "net/stream.hh"
+#include "net/tcp.hh"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace broker::detail {
+
+using data_message_ptr = std::shared_ptr<const broker::data_message>;
+using subscriber_queue = bounded_queue<data_message_ptr>;
+using status_queue = bounded_queue<status_event>;
+
+/// A message published by this endpoint: the complete frame, encoded once
+/// by the publishing thread and shared among all peers it goes to.
+struct outgoing_message {
+  std::string topic;
+  endpoint_id receiver; // nil: by topic
+  net::frame_ptr frame;
+};
+
+/// Builds the complete frame of a data message.
+net::frame_ptr make_data_frame(const endpoint_id& sender,
+                               const endpoint_id& receiver, uint16_t ttl,
+                               std::string_view topic, const data& value);
+
+class core : public std::enable_shared_from_this<core> {
+public:
+  explicit core(configuration cfg);
+  ~core();
+
+  core(const core&) = delete;
+  core& operator=(const core&) = delete;
+
+  /// Starts the I/O thread.
+  void start();
+
+  const endpoint_id& id() const noexcept { return id_; }
+
+  const configuration& config() const noexcept { return cfg_; }
+
+  // -- peering ------------------------------------------------------------------
+
+  /// Listens on `address`:`port` (port 0 picks one). Blocks briefly.
+  expected<uint16_t> listen(const std::string& address, uint16_t port);
+
+  /// Starts peering; `done` runs on the I/O thread with the first outcome
+  /// (true once peered, false when the first attempt definitely failed).
+  /// With retry > 0 failed and lost connections are retried until unpeer().
+  void peer(const std::string& address, uint16_t port, double retry,
+            std::function<void(bool)> done);
+
+  /// Ends a peering we started (graceful BYE) and stops its retries.
+  /// `done(false)` when there was none.
+  void unpeer(const std::string& address, uint16_t port,
+              std::function<void(bool)> done);
+
+  std::vector<peer_info> peers();
+
+  /// Topics the direct peers subscribe to (their filters, merged).
+  std::vector<std::string> peer_subscriptions();
+
+  /// Waits until peered with `node` or the deadline passes.
+  bool await_peer(const endpoint_id& node,
+                  std::chrono::steady_clock::time_point deadline);
+
+  /// Adds topics this endpoint relays without subscribing to them.
+  void forward(std::vector<std::string> topics);
+
+  // -- publishing ----------------------------------------------------------------
+
+  /// Queues messages for the peers. Blocks while the publish queue is full
+  /// (backpressure from slow peers), until `deadline`.
+  /// @returns false if the endpoint is shut down or the deadline passed.
+  bool publish(std::vector<outgoing_message> msgs,
+               std::chrono::steady_clock::time_point deadline);
+
+  /// Frames waiting in the publish queue, and its capacity.
+  size_t publish_queue_size();
+  size_t publish_queue_capacity() const noexcept { return pub_capacity_; }
+
+  // -- subscribing ---------------------------------------------------------------
+
+  std::shared_ptr<subscriber_queue> subscribe(std::vector<std::string> topics,
+                                              size_t capacity);
+
+  void add_topic(const std::shared_ptr<subscriber_queue>& q,
+                 std::string topic, std::function<void()> done);
+
+  void remove_topic(const std::shared_ptr<subscriber_queue>& q,
+                    std::string topic, std::function<void()> done);
+
+  void unsubscribe(const std::shared_ptr<subscriber_queue>& q);
+
+  std::shared_ptr<status_queue> subscribe_status(bool receive_statuses);
+
+  void unsubscribe_status(const std::shared_ptr<status_queue>& q);
+
+  // -- lifetime ------------------------------------------------------------------
+
+  /// Says BYE to every peer, flushes pending messages, closes everything
+  /// and joins the I/O thread. Idempotent. Must not run on the I/O thread.
+  void shutdown();
+
+  bool stopped() const noexcept { return stopped_; }
+
+private:
+  struct connection;
+  struct connector;
+  friend struct connection;
+
+  // All below run on the I/O thread.
+
+  void on_accept(std::shared_ptr<net::stream> s);
+  void start_connection(std::shared_ptr<net::stream> s,
+                        handshake::role r, connector* origin);
+  void connect(connector& c);
+  void on_connect_failed(connector& c, const error& err);
+  void handle_frame(connection& c, std::span<const std::byte> payload);
+  void handle_handshake_frame(connection& c,
+                              std::span<const std::byte> payload);
+  void handle_envelope(connection& c, std::span<const std::byte> payload);
+  void handle_closed(connection& c, const error& reason);
+  void on_written();
+  void await_flushed(std::chrono::steady_clock::time_point deadline);
+  void send_handshake(connection& c,
+                      const std::vector<format::bin::handshake_msg>& msgs);
+  void on_peered(connection& c);
+  void on_connection_gone(connection& c, const error& reason);
+  void drop_connection(connection& c, ec code, const std::string& why);
+  void send_to(connection& c, net::frame_ptr frame, bool local_origin);
+  bool peer_full(const connection& c) const noexcept;
+  void drain_publish_queue();
+  void deliver_local(const std::string& topic, data value,
+                     connection* source);
+  void forward_frame(connection& from, const format::bin::envelope_view& env,
+                     std::span<const std::byte> payload);
+  void resume_paused();
+  void update_filter();
+  filter_type current_filter() const;
+  void send_bye(connection& c);
+  void emit(status_event ev);
+  void emit_status(sc code, const endpoint_info& ctx, std::string msg);
+  void emit_error(ec code, const endpoint_info& ctx, std::string msg);
+  endpoint_info info_of(const connection& c) const;
+  void publish_peered_snapshot();
+  void finish_shutdown();
+  bool is_redundant(const endpoint_id& peer, bool include_pending,
+                    const connection* self) const;
+  handshake::context make_context(const connection& c);
+  void remove_connection(connection& c);
+
+  configuration cfg_;
+  endpoint_id id_;
+  net::loop loop_;
+
+  // -- state owned by the I/O thread -----------------------------------------------
+
+  std::vector<std::shared_ptr<net::listener>> listeners_;
+  std::set<std::shared_ptr<connection>> connections_;
+  std::unordered_map<endpoint_id, connection*> peered_;
+  std::map<std::string, std::unique_ptr<connector>> connectors_;
+  struct subscription {
+    std::shared_ptr<subscriber_queue> queue;
+    filter_type topics;
+  };
+  std::vector<subscription> subscribers_;
+  std::vector<std::pair<std::shared_ptr<status_queue>, bool>> status_subs_;
+  filter_type forwards_;
+  filter_type advertised_; // last filter sent to peers
+  std::set<connection*> paused_;
+  bool waiting_for_writes_ = false;
+  uint64_t bye_counter_ = 0;
+  bool shutting_down_ = false;
+  std::function<void()> on_shutdown_done_;
+
+  // -- shared with API threads ------------------------------------------------------
+
+  std::mutex pub_mtx_;
+  std::condition_variable pub_cv_;
+  std::deque<outgoing_message> pub_queue_;
+  bool pub_scheduled_ = false;
+  size_t pub_capacity_ = 8192;
+
+  std::mutex snap_mtx_;
+  std::condition_variable snap_cv_;
+  std::set<endpoint_id> peered_snapshot_;
+
+  std::atomic<bool> stopped_{false};
+  std::mutex shutdown_mtx_;
+};
+
+} // namespace broker::detail

@@ -1,0 +1,136 @@
+#pragma once
+
+// The bounded queue between the I/O thread (producer) and subscriber
+// threads (consumers). A mutex and condition variable serve C++ waiters; a
+// flare makes fd() readable exactly while items wait (lit on the empty ->
+// non-empty edge, extinguished on the last pop), for select/asyncio.
+
+#include "util/flare.hh"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+namespace broker::detail {
+
+template <class T>
+class bounded_queue {
+public:
+  using clock = std::chrono::steady_clock;
+
+  explicit bounded_queue(size_t capacity) : capacity_(capacity ? capacity : 1) {}
+
+  /// Adds an item (I/O thread). Never blocks: the caller decides what to do
+  /// when this returns true, i.e. the queue is now at or over capacity.
+  bool push(T item) {
+    std::unique_lock guard{mtx_};
+    if (closed_)
+      return false;
+    queue_.push_back(std::move(item));
+    if (queue_.size() == 1) {
+      flare_.fire();
+      cv_.notify_all();
+    }
+    if (queue_.size() >= capacity_) {
+      full_ = true;
+      return true;
+    }
+    return false;
+  }
+
+  /// Adds an item, dropping the oldest when full (status queues).
+  void push_drop_oldest(T item) {
+    std::unique_lock guard{mtx_};
+    if (closed_)
+      return;
+    if (queue_.size() >= capacity_)
+      queue_.pop_front();
+    queue_.push_back(std::move(item));
+    if (queue_.size() == 1) {
+      flare_.fire();
+      cv_.notify_all();
+    }
+  }
+
+  /// Takes up to `max` items without waiting.
+  std::vector<T> pop(size_t max) {
+    std::vector<T> result;
+    std::function<void()> drained;
+    {
+      std::unique_lock guard{mtx_};
+      auto n = std::min(max, queue_.size());
+      result.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        result.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (n > 0 && queue_.empty())
+        flare_.extinguish();
+      // Resume the producer once there is room for a good batch again.
+      if (full_ && queue_.size() <= capacity_ / 2) {
+        full_ = false;
+        drained = on_drained_;
+      }
+    }
+    if (drained)
+      drained();
+    return result;
+  }
+
+  /// Waits until an item is available, the queue closed, or `deadline`.
+  /// @returns whether an item is available.
+  bool wait_until(clock::time_point deadline) {
+    std::unique_lock guard{mtx_};
+    cv_.wait_until(guard, deadline,
+                   [this] { return !queue_.empty() || closed_; });
+    return !queue_.empty();
+  }
+
+  size_t size() const {
+    std::unique_lock guard{mtx_};
+    return queue_.size();
+  }
+
+  bool full() const {
+    std::unique_lock guard{mtx_};
+    return full_;
+  }
+
+  size_t capacity() const noexcept { return capacity_; }
+
+  int fd() const noexcept { return flare_.fd(); }
+
+  /// Wakes all waiters; later pushes are ignored. Queued items stay poppable.
+  void close() {
+    std::unique_lock guard{mtx_};
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+  bool closed() const {
+    std::unique_lock guard{mtx_};
+    return closed_;
+  }
+
+  /// Called (on a consumer thread, without the lock) when a full queue
+  /// drained to half its capacity.
+  void on_drained(std::function<void()> f) {
+    std::unique_lock guard{mtx_};
+    on_drained_ = std::move(f);
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<T> queue_;
+  size_t capacity_;
+  bool full_ = false;
+  bool closed_ = false;
+  std::function<void()> on_drained_;
+  flare flare_;
+};
+
+} // namespace broker::detail

@@ -1,0 +1,129 @@
+#include "net/tcp.hh"
+
+#include <asio.hpp>
+
+namespace broker::net {
+
+namespace {
+
+asio::io_context& ctx_of(loop& l) {
+  return *static_cast<asio::io_context*>(l.native_handle());
+}
+
+} // namespace
+
+struct listener::impl {
+  explicit impl(asio::io_context& ctx) : acceptor(ctx) {}
+  asio::ip::tcp::acceptor acceptor;
+  loop* owner = nullptr;
+};
+
+listener::~listener() {
+  close();
+}
+
+expected<std::shared_ptr<listener>>
+listener::make(loop& owner, const std::string& address, uint16_t port,
+               accept_fn f) {
+  std::shared_ptr<listener> result{new listener};
+  result->impl_ = std::make_unique<impl>(ctx_of(owner));
+  result->impl_->owner = &owner;
+  result->on_accept_ = std::move(f);
+  result->self_ = result;
+  auto& acc = result->impl_->acceptor;
+  asio::error_code ec;
+  asio::ip::address addr;
+  bool dual_stack = address.empty();
+  if (dual_stack)
+    addr = asio::ip::address_v6::any();
+  else {
+    addr = asio::ip::make_address(address, ec);
+    if (ec) {
+      // Not a literal: resolve the name.
+      asio::ip::tcp::resolver resolver{ctx_of(owner)};
+      auto results = resolver.resolve(address, std::to_string(port), ec);
+      if (ec || results.empty())
+        return error{ec::peer_unavailable,
+                     "cannot resolve listen address " + address};
+      addr = results.begin()->endpoint().address();
+    }
+  }
+  asio::ip::tcp::endpoint ep{addr, port};
+  acc.open(ep.protocol(), ec);
+  if (ec && dual_stack) {
+    // No IPv6 on this host: fall back to IPv4 only.
+    ep = asio::ip::tcp::endpoint{asio::ip::address_v4::any(), port};
+    dual_stack = false;
+    ec.clear();
+    acc.open(ep.protocol(), ec);
+  }
+  if (!ec) {
+    acc.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    if (dual_stack)
+      acc.set_option(asio::ip::v6_only(false), ec);
+    ec.clear();
+    acc.bind(ep, ec);
+  }
+  if (!ec)
+    acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return error{ec::peer_unavailable, "cannot listen on " + address + ":"
+                                         + std::to_string(port) + ": "
+                                         + ec.message()};
+  result->port_ = acc.local_endpoint(ec).port();
+  result->do_accept();
+  return result;
+}
+
+void listener::do_accept() {
+  auto self = self_.lock();
+  impl_->acceptor.async_accept(
+    [this, self](const asio::error_code& err, asio::ip::tcp::socket sock) {
+      if (!impl_->acceptor.is_open())
+        return;
+      if (!err)
+        on_accept_(stream::make(*impl_->owner, &sock));
+      // Transient accept errors (EMFILE, ECONNABORTED) must not stop us.
+      do_accept();
+    });
+}
+
+void listener::close() {
+  if (impl_ && impl_->acceptor.is_open()) {
+    asio::error_code ec;
+    impl_->acceptor.close(ec);
+  }
+}
+
+void connect(loop& owner, const std::string& host, uint16_t port,
+             std::function<void(expected<std::shared_ptr<stream>>)> f) {
+  auto& ctx = ctx_of(owner);
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(ctx);
+  auto target = host + ":" + std::to_string(port);
+  // Resolve synchronously for literals (no blocking), asynchronously else.
+  resolver->async_resolve(
+    host, std::to_string(port),
+    [&owner, &ctx, resolver, f = std::move(f), target](
+      const asio::error_code& err,
+      asio::ip::tcp::resolver::results_type results) mutable {
+      if (err) {
+        f(error{ec::peer_unavailable,
+                "cannot resolve " + target + ": " + err.message()});
+        return;
+      }
+      auto sock = std::make_shared<asio::ip::tcp::socket>(ctx);
+      asio::async_connect(
+        *sock, results,
+        [&owner, sock, f = std::move(f), target](const asio::error_code& err2,
+                                                 const auto&) {
+          if (err2) {
+            f(error{ec::peer_unavailable,
+                    "cannot connect to " + target + ": " + err2.message()});
+            return;
+          }
+          f(stream::make(owner, sock.get()));
+        });
+    });
+}
+
+} // namespace broker::net
