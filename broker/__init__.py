@@ -23,6 +23,7 @@ from ._broker import (
     Status,
     Topic,
 )
+from . import zeek  # noqa: E402  (needs _broker)
 from ._endpoint import Endpoint, Publisher, SafeSubscriber, StatusSubscriber, Subscriber
 from ._values import Count, Enum, FrozenTable, Port, Timespan, Timestamp
 

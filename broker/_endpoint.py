@@ -146,6 +146,10 @@ class Publisher:
     def free_capacity(self) -> int:
         return max(0, self.capacity() - self.buffered())
 
+    def fd(self) -> int:
+        """Readable while publish() would not block."""
+        return self._endpoint._impl.publish_fd()
+
     def reset(self) -> None:
         pass
 

@@ -10,4 +10,7 @@ void init_data(pybind11::module_& m);
 /// Endpoints, subscribers, statuses, configuration.
 void init_endpoint(pybind11::module_& m);
 
+/// broker.zeek: Zeek's message layouts.
+void init_zeek(pybind11::module_& m);
+
 } // namespace broker::python

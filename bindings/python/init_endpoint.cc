@@ -4,6 +4,7 @@
 #include "init.hh"
 
 #include "convert.hh"
+#include "gil.hh"
 
 #include "broker/endpoint.hh"
 #include "broker/topic.hh"
@@ -39,11 +40,7 @@ bool wait_interruptibly(clock::time_point deadline, Ready ready) {
   for (;;) {
     auto now = clock::now();
     auto slice = deadline - now > 100ms ? now + 100ms : deadline;
-    bool ok;
-    {
-      py::gil_scoped_release release;
-      ok = ready(slice);
-    }
+    bool ok = without_gil([&] { return ready(slice); });
     if (ok)
       return true;
     if (PyErr_CheckSignals() != 0)
@@ -301,22 +298,18 @@ void init_endpoint(py::module_& m) {
       "add_topic",
       [](py_subscriber& s, py::handle t, bool block) {
         auto str = topic_string(t);
-        py::gil_scoped_release release;
-        s.impl->add_topic(std::move(str), block);
+        without_gil([&] { s.impl->add_topic(std::move(str), block); });
       },
       py::arg("topic"), py::arg("block") = false)
     .def(
       "remove_topic",
       [](py_subscriber& s, py::handle t, bool block) {
         auto str = topic_string(t);
-        py::gil_scoped_release release;
-        s.impl->remove_topic(std::move(str), block);
+        without_gil([&] { s.impl->remove_topic(std::move(str), block); });
       },
       py::arg("topic"), py::arg("block") = false)
-    .def("reset", [](py_subscriber& s) {
-      py::gil_scoped_release release;
-      s.impl->reset();
-    });
+    .def("reset",
+         [](py_subscriber& s) { without_gil([&] { s.impl->reset(); }); });
 
   py::class_<py_status_subscriber>(m, "_StatusSubscriber")
     .def("get", &py_status_subscriber::get, py::arg("timeout") = py::none())
@@ -327,11 +320,8 @@ void init_endpoint(py::module_& m) {
          [](const py_status_subscriber& s) { return s.impl->available(); })
     .def("fd", [](const py_status_subscriber& s) { return s.impl->fd(); })
     .def("reset", [](py_status_subscriber& s) {
-      py::gil_scoped_release release;
-      s.impl->reset();
+      without_gil([&] { s.impl->reset(); });
     });
-
-  using release = py::call_guard<py::gil_scoped_release>;
 
   py::class_<endpoint>(m, "_Endpoint")
     .def(py::init<configuration>(), py::arg("config"))
@@ -339,20 +329,40 @@ void init_endpoint(py::module_& m) {
     .def(
       "listen",
       [](endpoint& e, const std::string& addr, uint16_t port) -> uint16_t {
-        auto result = e.listen(addr, port);
+        auto result = without_gil([&] { return e.listen(addr, port); });
         return result ? *result : 0;
       },
-      py::arg("address") = "", py::arg("port") = 0, release())
-    .def("peer", &endpoint::peer, py::arg("address"), py::arg("port"),
-         py::arg("retry") = 10.0, release())
-    .def("peer_nosync", &endpoint::peer_nosync, py::arg("address"),
-         py::arg("port"), py::arg("retry") = 10.0, release())
-    .def("unpeer", &endpoint::unpeer, py::arg("address"), py::arg("port"),
-         release())
-    .def("unpeer_nosync", &endpoint::unpeer_nosync, py::arg("address"),
-         py::arg("port"), release())
-    .def("peers", &endpoint::peers, release())
-    .def("peer_subscriptions", &endpoint::peer_subscriptions, release())
+      py::arg("address") = "", py::arg("port") = 0)
+    .def(
+      "peer",
+      [](endpoint& e, const std::string& addr, uint16_t port, double retry) {
+        return without_gil([&] { return e.peer(addr, port, retry); });
+      },
+      py::arg("address"), py::arg("port"), py::arg("retry") = 10.0)
+    .def(
+      "peer_nosync",
+      [](endpoint& e, const std::string& addr, uint16_t port, double retry) {
+        e.peer_nosync(addr, port, retry);
+      },
+      py::arg("address"), py::arg("port"), py::arg("retry") = 10.0)
+    .def(
+      "unpeer",
+      [](endpoint& e, const std::string& addr, uint16_t port) {
+        return without_gil([&] { return e.unpeer(addr, port); });
+      },
+      py::arg("address"), py::arg("port"))
+    .def(
+      "unpeer_nosync",
+      [](endpoint& e, const std::string& addr, uint16_t port) {
+        e.unpeer_nosync(addr, port);
+      },
+      py::arg("address"), py::arg("port"))
+    .def("peers",
+         [](endpoint& e) { return without_gil([&] { return e.peers(); }); })
+    .def("peer_subscriptions",
+         [](endpoint& e) {
+           return without_gil([&] { return e.peer_subscriptions(); });
+         })
     .def(
       "await_peer",
       [](endpoint& e, const std::string& node, std::optional<double> timeout) {
@@ -382,8 +392,7 @@ void init_endpoint(py::module_& m) {
             throw py::value_error("not an endpoint id: " + *receiver);
           dst = *id;
         }
-        py::gil_scoped_release release;
-        return e.publish(str, x, dst);
+        return without_gil([&] { return e.publish(str, x, dst); });
       },
       py::arg("topic"), py::arg("data"), py::arg("receiver") = py::none())
     .def(
@@ -398,28 +407,30 @@ void init_endpoint(py::module_& m) {
           check_user_topic(str);
           msgs.push_back({std::move(str), to_data(pair[1])});
         }
-        py::gil_scoped_release release;
-        return e.publish(std::move(msgs));
+        return without_gil([&] { return e.publish(std::move(msgs)); });
       },
       py::arg("pairs"))
     .def("buffered", &endpoint::buffered)
     .def("capacity", &endpoint::capacity)
+    .def("publish_fd", &endpoint::publish_fd)
     .def(
       "make_subscriber",
       [](endpoint& e, py::handle topics, size_t qsize, bool safe) {
         auto ts = topic_list(topics);
-        py::gil_scoped_release release;
-        return py_subscriber{e.make_subscriber(std::move(ts), qsize), safe};
+        auto sub = without_gil(
+          [&] { return e.make_subscriber(std::move(ts), qsize); });
+        return py_subscriber{std::move(sub), safe};
       },
       py::arg("topics"), py::arg("qsize") = 20, py::arg("safe") = false)
     .def(
       "make_status_subscriber",
       [](endpoint& e, bool receive_statuses) {
-        py::gil_scoped_release release;
-        return py_status_subscriber{e.make_status_subscriber(receive_statuses)};
+        return py_status_subscriber{without_gil(
+          [&] { return e.make_status_subscriber(receive_statuses); })};
       },
       py::arg("receive_statuses") = false)
-    .def("shutdown", &endpoint::shutdown, release())
+    .def("shutdown",
+         [](endpoint& e) { without_gil([&] { e.shutdown(); }); })
     .def("is_shut_down", &endpoint::is_shut_down);
 }
 

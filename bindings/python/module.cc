@@ -1,8 +1,14 @@
 // The one PYBIND11_MODULE: each area registers itself from its init_*.cc.
+#include "gil.hh"
 #include "init.hh"
 
 PYBIND11_MODULE(_broker, m) {
   m.doc() = "C++ core of the broker package (use `import broker`)";
+  broker::python::main_thread_ident() = pybind11::module_::import("threading")
+                                          .attr("main_thread")()
+                                          .attr("ident")
+                                          .cast<unsigned long>();
   broker::python::init_data(m);
   broker::python::init_endpoint(m);
+  broker::python::init_zeek(m);
 }

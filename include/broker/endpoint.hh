@@ -159,6 +159,9 @@ public:
   /// Capacity of the publish queue.
   size_t capacity() const;
 
+  /// Readable while publish() would not block.
+  int publish_fd() const;
+
   // -- subscribing -----------------------------------------------------------
 
   std::unique_ptr<subscriber> make_subscriber(std::vector<std::string> topics,

@@ -211,6 +211,10 @@ size_t endpoint::capacity() const {
   return core_->publish_queue_capacity();
 }
 
+int endpoint::publish_fd() const {
+  return core_->publish_fd();
+}
+
 std::unique_ptr<subscriber>
 endpoint::make_subscriber(std::vector<std::string> topics, size_t max_qsize) {
   auto q = core_->subscribe(std::move(topics), max_qsize);

@@ -101,7 +101,7 @@ struct core::connection : net::stream::handler {
 // -- construction ----------------------------------------------------------------
 
 core::core(configuration cfg) : cfg_(std::move(cfg)), id_(endpoint_id::random()) {
-  advertised_ = {};
+  pub_flare_.fire();
 }
 
 core::~core() {
@@ -255,7 +255,8 @@ void core::peer(const std::string& address, uint16_t port, double retry,
     if (i != connectors_.end()) {
       auto& c = *i->second;
       c.retry = retry;
-      if (c.conn && c.conn->peered) {
+      if ((c.conn && c.conn->peered)
+          || (c.peer && peered_.count(*c.peer) > 0)) {
         done(true);
         return;
       }
@@ -346,11 +347,15 @@ void core::handle_handshake_frame(connection& c,
   send_handshake(c, step.out);
   if (step.failure) {
     auto err = *step.failure;
-    // A peer refusing a second connection while we are peered with it is
-    // the redundant-connection protocol working, not a failure to report.
-    bool benign = c.hs.peer() && peered_.count(*c.hs.peer()) > 0
-                  && (err.code() == ec::redundant_connection
-                      || err.code() == ec::logic_error);
+    // A peer refusing a second connection while we are peered with it (or
+    // while another handshake with it is under way) is the
+    // redundant-connection protocol working, not a failure to report.
+    bool redundant_code = err.code() == ec::redundant_connection
+                          || err.code() == ec::logic_error;
+    auto peer_id = c.hs.peer();
+    bool benign = redundant_code && peer_id && peered_.count(*peer_id) > 0;
+    bool racing = redundant_code && peer_id && !benign
+                  && is_redundant(*peer_id, true, &c);
     auto info = info_of(c);
     auto* origin = c.origin;
     c.gone = true;
@@ -359,15 +364,30 @@ void core::handle_handshake_frame(connection& c,
     if (origin) {
       origin->conn = nullptr;
       if (benign) {
-        origin->peer = info.node;
-        auto waiters = std::move(origin->waiters);
-        origin->waiters.clear();
-        for (auto& w : waiters)
-          w(true);
+        adopt_peering(*origin, *peer_id);
+        return;
+      }
+      if (racing) {
+        // Both sides dialled at once and the other handshake won. Like real
+        // Broker, look again shortly: succeed once it peered, else dial
+        // again.
+        origin->peer = *peer_id;
+        auto key = key_of(origin->address, origin->port);
+        origin->timer = loop_.schedule(1ms, [this, key] {
+          auto i = connectors_.find(key);
+          if (i == connectors_.end() || shutting_down_)
+            return;
+          auto& con = *i->second;
+          con.timer = 0;
+          if (con.peer && peered_.count(*con.peer) > 0)
+            adopt_peering(con, *con.peer);
+          else
+            connect(con);
+        });
         return;
       }
       on_connect_failed(*origin, err);
-    } else if (!benign) {
+    } else if (!benign && !racing) {
       emit_error(err.code(), info, err.message());
     }
     return;
@@ -376,13 +396,37 @@ void core::handle_handshake_frame(connection& c,
     on_peered(c);
 }
 
+void core::adopt_peering(connector& origin, const endpoint_id& peer) {
+  // The peering exists over another connection. Like real Broker, the
+  // address the user asked for takes over that peering when it has none of
+  // its own, so that we reconnect if it is lost and unpeer() finds it.
+  origin.peer = peer;
+  if (auto i = peered_.find(peer); i != peered_.end()) {
+    auto* existing = i->second;
+    if (existing->origin == nullptr) {
+      existing->origin = &origin;
+      origin.conn = existing;
+      origin.ever_peered = true;
+    }
+  }
+  auto waiters = std::move(origin.waiters);
+  origin.waiters.clear();
+  for (auto& w : waiters)
+    w(true);
+}
+
 void core::on_peered(connection& c) {
   auto peer = *c.hs.peer();
   if (peered_.count(peer) > 0) {
     // Lost a race against another connection to the same peer.
+    auto* origin = c.origin;
     c.gone = true;
     c.stream->close();
     remove_connection(c);
+    if (origin) {
+      origin->conn = nullptr;
+      adopt_peering(*origin, peer);
+    }
     return;
   }
   c.peered = true;
@@ -480,6 +524,11 @@ void core::remove_connection(connection& c) {
       auto keep = *i;
       connections_.erase(i);
       loop_.post([keep] {});
+      // A closing stream still writes out its queue; shutdown waits for
+      // it (await_flushed) so that its socket really closes.
+      std::erase_if(closing_streams_, [](auto& s) { return s->closed(); });
+      if (!keep->stream->closed())
+        closing_streams_.push_back(keep->stream);
       return;
     }
   }
@@ -558,9 +607,13 @@ void core::deliver_local(const std::string& topic, data value,
   for (auto& sub : subscribers_) {
     if (!filter_matches(sub.topics, topic))
       continue;
+    // Shutting down: no more backpressure (see shutdown()); a full queue
+    // drops what still arrives instead of growing, as it closes anyway.
+    if (shutting_down_ && sub.queue->full())
+      continue;
     if (!msg)
       msg = std::make_shared<data_message>(data_message{topic, std::move(value)});
-    if (sub.queue->push(msg) && source) {
+    if (sub.queue->push(msg) && source && !shutting_down_) {
       // Backpressure: stop reading from this peer until the subscriber
       // catches up (resume_paused runs when its queue drains).
       source->stream->pause_reading();
@@ -663,6 +716,8 @@ bool core::publish(std::vector<outgoing_message> msgs,
     if (stopped_)
       return false;
     pub_queue_.push_back(std::move(msg));
+    if (pub_queue_.size() == pub_capacity_)
+      pub_flare_.extinguish();
     if (!pub_scheduled_) {
       pub_scheduled_ = true;
       loop_.post([this] { drain_publish_queue(); });
@@ -697,6 +752,8 @@ void core::drain_publish_queue() {
       targets.push_back(c);
     }
     auto item = std::move(msg);
+    if (pub_queue_.size() == pub_capacity_)
+      pub_flare_.fire();
     pub_queue_.pop_front();
     guard.unlock();
     for (auto* c : targets)
@@ -843,6 +900,9 @@ std::vector<peer_info> core::peers() {
     for (auto& [key, c] : connectors_) {
       if (c->conn && c->conn->peered)
         continue;
+      // Resolved as redundant: the peering runs over another connection.
+      if (!c->conn && c->peer && peered_.count(*c->peer) > 0)
+        continue;
       peer_info info;
       if (c->peer)
         info.peer.node = *c->peer;
@@ -909,8 +969,9 @@ void core::unpeer(const std::string& address, uint16_t port,
   loop_.post([this, address, port, done = std::move(done)]() mutable {
     auto key = key_of(address, port);
     auto i = connectors_.find(key);
+    bool found = i != connectors_.end();
     connection* target = nullptr;
-    if (i != connectors_.end()) {
+    if (found) {
       auto& c = *i->second;
       c.unpeering = true;
       if (c.timer)
@@ -930,7 +991,7 @@ void core::unpeer(const std::string& address, uint16_t port,
           target = c;
     }
     if (target == nullptr) {
-      done(i != connectors_.end());
+      done(found); // `i` may be erased by now
       return;
     }
     if (!target->peered) {
@@ -953,6 +1014,14 @@ void core::shutdown() {
   auto fut = finished.get_future();
   loop_.post([this, &finished] {
     shutting_down_ = true;
+    // Local subscribers no longer hold back peers: a connection paused for
+    // backpressure would never read the pong to our BYE (nor its EOF), and
+    // shutdown would wait out the BYE timeout.
+    auto paused = std::move(paused_);
+    paused_.clear();
+    for (auto* c : paused)
+      if (!c->gone)
+        c->stream->resume_reading();
     for (auto& l : listeners_)
       l->close();
     for (auto& [key, c] : connectors_) {
@@ -1018,10 +1087,22 @@ void core::await_flushed(std::chrono::steady_clock::time_point deadline) {
   for (auto& [id, c] : peered_)
     if (!c->stream->closed())
       flushed = false;
+  // Connections already removed (e.g. after the BYE pong) may still be
+  // writing: stopping the loop now would leave their sockets open forever.
+  std::erase_if(closing_streams_, [](auto& s) { return s->closed(); });
+  if (!closing_streams_.empty())
+    flushed = false;
   if (!flushed && std::chrono::steady_clock::now() < deadline) {
     loop_.schedule(1ms, [this, deadline] { await_flushed(deadline); });
     return;
   }
+  // Out of time: close what is left rather than leak open sockets.
+  for (auto& s : closing_streams_)
+    s->abort();
+  closing_streams_.clear();
+  for (auto& c : connections_)
+    if (!c->stream->closed())
+      c->stream->abort();
   auto done = std::move(on_shutdown_done_);
   on_shutdown_done_ = nullptr;
   if (done)

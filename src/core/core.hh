@@ -20,6 +20,7 @@
 #include "net/loop.hh"
 #include "net/stream.hh"
 #include "net/tcp.hh"
+#include "util/flare.hh"
 
 #include <atomic>
 #include <condition_variable>
@@ -106,6 +107,9 @@ public:
   size_t publish_queue_size();
   size_t publish_queue_capacity() const noexcept { return pub_capacity_; }
 
+  /// Readable while the publish queue has room (Publisher.fd()).
+  int publish_fd() const noexcept { return pub_flare_.fd(); }
+
   // -- subscribing ---------------------------------------------------------------
 
   std::shared_ptr<subscriber_queue> subscribe(std::vector<std::string> topics,
@@ -153,6 +157,7 @@ private:
   void send_handshake(connection& c,
                       const std::vector<format::bin::handshake_msg>& msgs);
   void on_peered(connection& c);
+  void adopt_peering(connector& origin, const endpoint_id& peer);
   void on_connection_gone(connection& c, const error& reason);
   void drop_connection(connection& c, ec code, const std::string& why);
   void send_to(connection& c, net::frame_ptr frame, bool local_origin);
@@ -185,6 +190,8 @@ private:
 
   std::vector<std::shared_ptr<net::listener>> listeners_;
   std::set<std::shared_ptr<connection>> connections_;
+  // Streams of removed connections still writing out their queues.
+  std::vector<std::shared_ptr<net::stream>> closing_streams_;
   std::unordered_map<endpoint_id, connection*> peered_;
   std::map<std::string, std::unique_ptr<connector>> connectors_;
   struct subscription {
@@ -208,6 +215,8 @@ private:
   std::deque<outgoing_message> pub_queue_;
   bool pub_scheduled_ = false;
   size_t pub_capacity_ = 8192;
+  // Lit while pub_queue_ has room; toggled only on full <-> not full.
+  flare pub_flare_;
 
   std::mutex snap_mtx_;
   std::condition_variable snap_cv_;

@@ -297,6 +297,7 @@ def test_publisher(pair):
         assert p.capacity() > 0
         assert p.demand() == p.free_capacity() <= p.capacity()
         assert p.buffered() >= 0
+        assert select.select([p.fd()], [], [], 0)[0] == [p.fd()]
         p.publish(1)
         p.publish_batch(2, 3)
     assert [v for _, v in sub.get(3, 5.0)] == [1, 2, 3]

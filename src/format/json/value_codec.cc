@@ -456,7 +456,12 @@ public:
     if (!type)
       return fail("unknown @data-type " + quote(tag->text()));
     if (*type == data_type::none) {
-      // Anything or nothing at all may stand for none's payload.
+      // Anything or nothing at all may stand for none's payload. Our encoder
+      // writes "data":{}, one level deeper: keep the limit for that level
+      // too, so that everything we accept we can also encode and re-read.
+      if (depth + 1 > limits_.max_depth)
+        return fail("nesting deeper than " + std::to_string(limits_.max_depth)
+                    + " levels");
       out = data{};
       return true;
     }

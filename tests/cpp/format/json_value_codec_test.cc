@@ -1377,3 +1377,26 @@ TEST(JsonGolden, ClientInputAcceptedAndRejectedLikeTheReference) {
   }
   EXPECT_EQ(seen, cases.size());
 }
+
+TEST(JsonValueCodec, EverythingAcceptedAtTheDepthLimitReEncodesAndDecodes) {
+  // Found by fuzzing: a bare none (no "data") at JSON depth 100 encodes as
+  // "data":{} at depth 101. The decoder must not accept what it cannot read
+  // back.
+  std::string s = R"({"@data-type":"table","data":[{"key":{"@data-type":)"
+                  R"("count","data":1},"value":{"@data-type":"none"}}]})";
+  for (int i = 0; i < 48; ++i)
+    s = R"({"@data-type":"vector","data":[)" + s + "]}";
+  auto first = broker::format::json::decode(s);
+  if (first) {
+    auto again = broker::format::json::decode(broker::format::json::encode(*first));
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_EQ(*again, *first);
+  }
+  // One vector level less fits.
+  std::string t = R"({"@data-type":"none"})";
+  for (int i = 0; i < 49; ++i)
+    t = R"({"@data-type":"vector","data":[)" + t + "]}";
+  auto ok = broker::format::json::decode(t);
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_TRUE(broker::format::json::decode(broker::format::json::encode(*ok)));
+}
