@@ -19,7 +19,8 @@ and a publisher process (peers with it), both started from this script in
 
 (4) is the subscriber process's peak RSS (``ru_maxrss``, MiB, whole
 process: interpreter + module + queues), measured in the child during
-(1) and (2) and reported back.
+(1) and (2) and reported back (shown for (5)/(6) too, without a target:
+it grows with what sits in the subscriber's queue).
 
 Timing: the subscriber subscribes before listening; the publisher
 subscribes to a control topic, peers, waits for the subscriber's "ready"
@@ -28,8 +29,12 @@ subscription) and checks ``peer_subscriptions()`` for the data topic. The
 clock then runs from the first publish until the subscriber's "done" ack
 (sent after it received exactly N messages) arrives back at the publisher,
 so it covers the full delivery, whatever buffering either side does. The
-children also report their own CPU time over the measured phase (a
-process near 100 % of one core is the bottleneck).
+children also report their own CPU time over the measured phase: each
+per-run line gives CPU microseconds per message (per round trip for
+``rtt``) of each process, split into its Python thread ("py") and all its
+other threads ("bg": our I/O thread, real Broker's CAF workers), and the
+process's CPU as % of one core. These figures depend much less on other
+load on the machine than msgs/s do.
 
 Our endpoint applies backpressure to publish(); real Broker 1.4's
 ``Endpoint.publish`` does not (messages queue in the core actor's
@@ -186,12 +191,14 @@ def child_sub(broker, args) -> int:
         emit({"error": "publisher's control subscription never arrived"})
         return 1
     rss_ready = maxrss_kb()
+    # CPU counters start before "ready": nothing can arrive earlier, and
+    # blocking in get() until the first message costs no CPU.
+    cpu0 = time.process_time()
+    th0 = thread_cpu()
     ep.publish(CTL_TOPIC, "ready")
     get = sub.get
     n = 0
     last = None
-    cpu0 = time.process_time()
-    th0 = thread_cpu()
     if args.send == "rtt":
         # Echo every ping on the control topic until "stop".
         publish = ep.publish
@@ -547,22 +554,24 @@ def print_ours(res: dict) -> None:
             print(f"{label:<44}{'ERROR':>16}  {s['error']}")
             continue
         if send == "rtt":
-            m, p = s["median_us"], s["p99_us"]
-            print(f"{label + ' median':<44}{m:>13.1f} us  {'<= ' + format(RTT_TARGET_MEDIAN_US, 'g') + ' us':>12}  "
-                  f"{verdict(m, RTT_TARGET_MEDIAN_US, False)}")
-            print(f"{label + ' p99':<44}{p:>13.1f} us  {'<= ' + format(RTT_TARGET_P99_US, 'g') + ' us':>12}  "
-                  f"{verdict(p, RTT_TARGET_P99_US, False)}")
+            for name, key, tgt in (("median", "median_us", RTT_TARGET_MEDIAN_US),
+                                   ("p99", "p99_us", RTT_TARGET_P99_US)):
+                v = s[key]
+                print(f"{label + ' ' + name:<44}{v:>13.1f} us  {f'<= {tgt:g} us':>12}  "
+                      f"{verdict(v, tgt, False)}")
             continue
         rate = s["rate"]
         tgt = f">= {target / 1000:g}k/s"
         print(f"{label:<44}{fmt_rate(rate):>10} msg/s  {tgt:>12}  {verdict(rate, target, True)}"
               + (f"  ({s['error']})" if s.get("error") else ""))
-    for scen in ("small", "batch", "batch-poll"):
+    for scen in ("small", "batch", "batch-poll", "vector", "table"):
         s = res.get(scen)
         if s and "rss_mb" in s:
+            targeted = scen not in ("vector", "table")
+            tgt = "<= " + format(RSS_TARGET_MB, "g") + " MB" if targeted else "(none)"
             print(f"{'(4) sub peak RSS during ' + scen:<44}{s['rss_mb']:>10.1f} MiB    "
-                  f"{'<= ' + format(RSS_TARGET_MB, 'g') + ' MB':>12}  "
-                  f"{verdict(s['rss_mb'], RSS_TARGET_MB, False)}"
+                  f"{tgt:>12}  "
+                  f"{verdict(s['rss_mb'], RSS_TARGET_MB, False) if targeted else '  '}"
                   f"  (at ready: {s['rss_ready_mb']:.1f} MiB)")
 
 
@@ -585,13 +594,22 @@ def print_comparison(ours: dict, real: dict) -> None:
         ratio = f"{x / y:.0f}x" if x and y else "n/a"
         print(f"{label:<44}{fmt_rate(x):>14}{fmt_rate(y):>14}{ratio:>10}  "
               f"{ISSUE_REAL.get(scen, '')}")
-    for scen in ("small", "batch", "batch-poll"):
+    for scen in ("small", "batch", "batch-poll", "vector", "table"):
         a, b = ours.get(scen) or {}, real.get(scen) or {}
         if "rss_mb" in a and "rss_mb" in b:
             print(f"{'(4) sub peak RSS during ' + scen:<44}{a['rss_mb']:>10.1f} MiB"
                   f"{b['rss_mb']:>10.1f} MiB{b['rss_mb'] / a['rss_mb']:>9.1f}x  "
                   f"{ISSUE_REAL['rss'] if scen == 'small' else ''}")
     print("ratio: ours/real for msgs/s, real/ours for latency and RSS (higher = ours better)")
+
+
+def load_avg() -> str:
+    # Other work on the machine skews msgs/s; the CPU us/msg figures in the
+    # per-run lines depend much less on it.
+    try:
+        return ", load average %.1f" % os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return ""
 
 
 def main() -> int:
@@ -601,7 +619,8 @@ def main() -> int:
     ap.add_argument("--real-python", default="/usr/bin/python3",
                     help="interpreter with real Broker (default %(default)s)")
     ap.add_argument("--scenario", action="append",
-                    help=f"run only these (repeatable or comma-separated): {', '.join(DEFAULT_ORDER)}")
+                    help="run only these (repeatable or comma-separated): "
+                         + ", ".join(DEFAULT_ORDER))
     ap.add_argument("--repeat", type=int, help="runs per case, best shown (default 2, quick 1)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
     # Child mode.
@@ -635,7 +654,7 @@ def main() -> int:
     started = time.perf_counter()
     print(f"broker: {broker.__file__} (version {getattr(broker, '__version__', '?')}), "
           f"{platform.python_implementation()} {platform.python_version()}; "
-          f"{os.cpu_count()} CPUs; qsize={QSIZE}, batch={BATCH}, best of {repeat}")
+          f"{os.cpu_count()} CPUs{load_avg()}; qsize={QSIZE}, batch={BATCH}, best of {repeat}")
     ours_side = Side("ours", sys.executable, isolated=False)
     ours = run_side(ours_side, scenarios, repeat, scale, False, log_line)
     print_ours(ours)
@@ -646,19 +665,25 @@ def main() -> int:
         if not os.path.exists(args.real_python):
             print(f"real Broker comparison skipped: {args.real_python} not found")
         else:
-            probe = subprocess.run([args.real_python, "-I", "-c",
-                                    "import broker, json; print(json.dumps(broker.__file__))"],
-                                   env=real_side.env(), cwd=tempfile.gettempdir(),
-                                   capture_output=True, text=True, timeout=60)
+            try:
+                probe = subprocess.run(
+                    [args.real_python, "-I", "-c",
+                     "import broker, json; print(json.dumps(broker.__file__))"],
+                    env=real_side.env(), cwd=tempfile.gettempdir(),
+                    capture_output=True, text=True, timeout=60)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                probe = subprocess.CompletedProcess([], 1, "", str(e))
             if probe.returncode != 0:
                 print(f"real Broker comparison skipped: {args.real_python} cannot import broker")
             elif os.path.realpath(json.loads(probe.stdout)) == os.path.realpath(broker.__file__):
-                print(f"real Broker comparison skipped: {args.real_python} imports the same package")
+                print(f"real Broker comparison skipped: {args.real_python} "
+                      "imports the same package")
             else:
                 print(f"real Broker: {json.loads(probe.stdout)} ({args.real_python})")
                 real = run_side(real_side, scenarios, repeat, scale, True, log_line)
                 print_comparison(ours, real)
-    print(f"\n({'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.1f} s)")
+    print(f"\n({'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.1f} s"
+          f"{load_avg()})")
     return 0
 
 

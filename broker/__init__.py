@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import _broker
 from ._broker import (
+    Backend,
     EC,
     SC,
     BrokerOptions,
@@ -24,10 +25,13 @@ from ._broker import (
     Topic,
 )
 from . import zeek  # noqa: E402  (needs _broker)
+from ._store import Store
 from ._endpoint import Endpoint, Publisher, SafeSubscriber, StatusSubscriber, Subscriber
 from ._values import Count, Enum, FrozenTable, Port, Timespan, Timestamp
 
 __all__ = [
+    "Backend",
+    "Store",
     "BrokerOptions",
     "Configuration",
     "Count",

@@ -8,6 +8,7 @@ import weakref
 from typing import Any, Iterable
 
 from . import _broker
+from ._store import Store
 
 _live_endpoints: weakref.WeakSet = weakref.WeakSet()
 
@@ -246,3 +247,34 @@ class Endpoint:
 
     def make_status_subscriber(self, receive_statuses: bool = False) -> StatusSubscriber:
         return StatusSubscriber(self._impl.make_status_subscriber(receive_statuses), self)
+
+    # -- data stores ----------------------------------------------------------------
+
+    def attach_master(self, name: str, backend=None, opts: dict | None = None) -> Store:
+        """Attaches the master of store ``name`` (``broker.Backend.Memory`` or
+        ``broker.Backend.SQLite`` with ``opts={"path": ...}``). Raises
+        ``ValueError`` (MasterExists) when a master of that name exists here
+        or at a peer, ``RuntimeError`` when the backend cannot be opened."""
+        if backend is None:
+            backend = _broker.Backend.Memory
+        return Store(_broker._attach_master(self._impl, name, backend, dict(opts or {})), self)
+
+    def attach_clone(
+        self,
+        name: str,
+        resync_interval: float = 1.0,
+        stale_interval: float = -1.0,
+        mutation_buffer_interval: float = 120.0,
+    ) -> Store:
+        """Attaches a clone of store ``name``; it finds the master across
+        peerings (retrying every ``resync_interval`` seconds)."""
+        return Store(
+            _broker._attach_clone(
+                self._impl,
+                name,
+                float(resync_interval),
+                float(stale_interval),
+                float(mutation_buffer_interval),
+            ),
+            self,
+        )

@@ -13,4 +13,7 @@ void init_endpoint(pybind11::module_& m);
 /// broker.zeek: Zeek's message layouts.
 void init_zeek(pybind11::module_& m);
 
+/// Data stores.
+void init_store(pybind11::module_& m);
+
 } // namespace broker::python

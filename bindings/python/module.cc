@@ -11,4 +11,5 @@ PYBIND11_MODULE(_broker, m) {
   broker::python::init_data(m);
   broker::python::init_endpoint(m);
   broker::python::init_zeek(m);
+  broker::python::init_store(m);
 }

@@ -14,12 +14,14 @@
 #include "broker/message.hh"
 #include "broker/peer_info.hh"
 #include "broker/status.hh"
+#include "broker/store.hh"
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace broker {
@@ -169,6 +171,25 @@ public:
 
   std::unique_ptr<status_subscriber>
   make_status_subscriber(bool receive_statuses = false);
+
+  // -- data stores ------------------------------------------------------------
+
+  /// Options of a store backend, e.g. {"path": "/tmp/s.sqlite"}.
+  using backend_options = std::unordered_map<std::string, data>;
+
+  /// Attaches the master of store `name`.
+  /// @returns ec::master_exists when this endpoint or a peer already has a
+  /// master of that name; backend errors (e.g. ec::cannot_open_file).
+  expected<std::unique_ptr<store>>
+  attach_master(const std::string& name, backend_type type,
+                const backend_options& opts = {});
+
+  /// Attaches a clone of store `name`; it finds the master across peerings
+  /// and keeps retrying every `resync_interval` seconds until it does.
+  std::unique_ptr<store> attach_clone(const std::string& name,
+                                      double resync_interval = 1.0,
+                                      double stale_interval = -1.0,
+                                      double mutation_buffer_interval = 120.0);
 
   // -- lifetime ---------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 #include "broker/endpoint.hh"
 
 #include "core/core.hh"
+#include "store/store_actor.hh"
 
 #include <future>
 
@@ -228,9 +229,42 @@ endpoint::make_status_subscriber(bool receive_statuses) {
     new status_subscriber(core_, std::move(q))};
 }
 
+expected<std::unique_ptr<store>>
+endpoint::attach_master(const std::string& name, backend_type type,
+                        const backend_options& opts) {
+  if (core_->stopped())
+    return error{ec::shutting_down, "endpoint is shut down"};
+  if (!core_->claim_master(name))
+    return error{ec::master_exists,
+                 "this endpoint already has a master for store " + name};
+  if (core_->peer_subscribed_exactly(name + "/<$>/data/master")) {
+    core_->release_master(name);
+    return error{ec::master_exists,
+                 "a peer already has a master for store " + name};
+  }
+  auto impl = detail::make_master(core_, name, type, opts);
+  if (!impl) {
+    core_->release_master(name);
+    return impl.error();
+  }
+  return std::make_unique<store>(std::move(*impl));
+}
+
+std::unique_ptr<store> endpoint::attach_clone(const std::string& name,
+                                              double resync_interval,
+                                              double stale_interval,
+                                              double mutation_buffer_interval) {
+  detail::clone_options opts;
+  opts.resync_interval = resync_interval;
+  opts.stale_interval = stale_interval;
+  opts.mutation_buffer_interval = mutation_buffer_interval;
+  return std::make_unique<store>(detail::make_clone(core_, name, opts));
+}
+
 void endpoint::shutdown() {
   core_->shutdown();
 }
+
 
 bool endpoint::is_shut_down() const {
   return core_->stopped();

@@ -29,6 +29,16 @@ net::frame_ptr make_data_frame(const endpoint_id& sender,
   return buf;
 }
 
+net::frame_ptr make_command_frame(const endpoint_id& sender,
+                                  const endpoint_id& receiver,
+                                  std::string_view topic,
+                                  std::span<const std::byte> payload) {
+  auto buf = std::make_shared<std::vector<std::byte>>();
+  bin::write_envelope_frame(*buf, sender, receiver, bin::msg_type::command,
+                            bin::default_ttl, topic, payload);
+  return buf;
+}
+
 namespace {
 
 net::frame_ptr frame_of(const bin::handshake_msg& msg) {
@@ -80,6 +90,7 @@ struct core::connection : net::stream::handler {
   bool peered = false;
   bool gone = false;
   filter_type filter; // the peer's subscriptions
+  filter_type sent_filter; // our filter as sent in the handshake
   std::optional<uint64_t> bye_id;
   net::loop::timer_id bye_timer = 0;
   std::function<void()> after_bye;
@@ -198,10 +209,13 @@ void core::on_accept(std::shared_ptr<net::stream> s) {
   start_connection(std::move(s), handshake::role::acceptor, nullptr);
 }
 
-handshake::context core::make_context(const connection& c) {
+handshake::context core::make_context(connection& c) {
   handshake::context ctx;
   ctx.self = id_;
-  ctx.filter = [this] { return current_filter(); };
+  ctx.filter = [this, &c] {
+    c.sent_filter = current_filter();
+    return c.sent_filter;
+  };
   ctx.redundant = [this, &c](const endpoint_id& peer, bool pending) {
     return is_redundant(peer, pending, &c);
   };
@@ -441,9 +455,27 @@ void core::on_peered(connection& c) {
   auto info = info_of(c);
   emit_status(sc::endpoint_discovered, info, "found a new peer in the network");
   emit_status(sc::peer_added, info, "handshake successful");
-  // Our subscriptions may have grown while the handshake ran.
+  // Our subscriptions may have grown while the handshake ran: tell all
+  // peers if that is news to them, and at least this one if it only
+  // missed it (the handshake filter predates a subscription made while
+  // the other side already considered itself peered).
+  auto before = advertised_;
   if (current_filter() != advertised_)
     update_filter();
+  if (advertised_ == before) {
+    bool missed = false;
+    for (auto& t : current_filter())
+      if (!filter_matches(c.sent_filter, t))
+        missed = true;
+    if (missed) {
+      std::vector<std::byte> payload;
+      bin::encode_filter(advertised_, payload);
+      send_to(c,
+              envelope_frame(id_, peer, bin::msg_type::routing_update,
+                             bin::internal_topic, payload),
+              false);
+    }
+  }
   if (c.origin) {
     auto waiters = std::move(c.origin->waiters);
     c.origin->waiters.clear();
@@ -561,9 +593,10 @@ void core::handle_envelope(connection& c, std::span<const std::byte> payload) {
       return;
     }
     case bin::msg_type::command:
-      // Store traffic is routed like data; stores consume it in a later
-      // layer.
+      // Store traffic is routed like data and consumed by local sinks.
       forward_frame(c, *env, payload);
+      if (env->receiver.is_nil() || env->receiver == id_)
+        deliver_command_local(std::string{env->topic}, env->payload, 0);
       return;
     case bin::msg_type::routing_update: {
       auto filter = bin::decode_filter(env->payload);
@@ -655,9 +688,12 @@ void core::forward_frame(connection& from, const bin::envelope_view& env,
   };
   if (!env.receiver.is_nil()) {
     auto i = peered_.find(env.receiver);
-    if (i != peered_.end() && i->second != &from)
-      send_to(*i->second, make(), false);
-    return;
+    if (i != peered_.end()) {
+      if (i->second != &from)
+        send_to(*i->second, make(), false);
+      return;
+    }
+    // Not a neighbour: relay by topic like a published message.
   }
   for (auto& [id, peer] : peered_) {
     if (peer == &from || !filter_matches(peer->filter, env.topic))
@@ -739,10 +775,12 @@ void core::drain_publish_queue() {
     // Local publishers get backpressure instead of an overflow policy: stop
     // while a peer this message goes to has a full buffer.
     std::vector<connection*> targets;
+    // A receiver that is not a direct peer is reached through the peers
+    // that subscribe to (or forward) the topic, e.g. a clone two hops away.
+    bool by_topic = msg.receiver.is_nil() || peered_.count(msg.receiver) == 0;
     for (auto& [id, c] : peered_) {
-      bool wanted = msg.receiver.is_nil()
-                      ? filter_matches(c->filter, msg.topic)
-                      : msg.receiver == id;
+      bool wanted = by_topic ? filter_matches(c->filter, msg.topic)
+                             : msg.receiver == id;
       if (!wanted)
         continue;
       if (peer_full(*c)) {
@@ -758,6 +796,13 @@ void core::drain_publish_queue() {
     guard.unlock();
     for (auto* c : targets)
       send_to(*c, item.frame, true);
+    if (item.command_source != 0
+        && (item.receiver.is_nil() || item.receiver == id_)) {
+      auto env = bin::read_envelope(
+        std::span{item.frame->data() + 4, item.frame->size() - 4});
+      if (env)
+        deliver_command_local(item.topic, env->payload, item.command_source);
+    }
     guard.lock();
   }
   pub_scheduled_ = false;
@@ -769,6 +814,8 @@ void core::drain_publish_queue() {
 
 filter_type core::current_filter() const {
   filter_type result = forwards_;
+  for (auto& sink : command_sinks_)
+    result.push_back(sink.topic);
   for (auto& sub : subscribers_)
     for (auto& t : sub.topics)
       if (!is_local_only(t))
@@ -935,6 +982,85 @@ bool core::await_peer(const endpoint_id& node,
   return snap_cv_.wait_until(guard, deadline, [&] {
     return peered_snapshot_.count(node) > 0 || stopped_;
   }) && peered_snapshot_.count(node) > 0;
+}
+
+// -- store commands -------------------------------------------------------------
+
+void core::deliver_command_local(const std::string& topic,
+                                 std::span<const std::byte> payload,
+                                 uint64_t skip) {
+  for (auto& sink : command_sinks_) {
+    if (sink.id == skip || !topic.starts_with(sink.topic))
+      continue;
+    sink.fn(command_message{topic, {payload.begin(), payload.end()}});
+  }
+}
+
+uint64_t core::add_command_sink(std::string topic, command_sink sink) {
+  if (stopped_)
+    return 0;
+  return run_blocking(loop_, [&] {
+    auto id = next_sink_id_++;
+    command_sinks_.push_back({id, std::move(topic), std::move(sink)});
+    update_filter();
+    return id;
+  });
+}
+
+void core::remove_command_sink(uint64_t id) {
+  if (stopped_)
+    return;
+  run_blocking(loop_, [&] {
+    std::erase_if(command_sinks_, [id](auto& s) { return s.id == id; });
+  });
+}
+
+bool core::publish_command(uint64_t source_sink, const std::string& topic,
+                           const endpoint_id& receiver,
+                           std::span<const std::byte> payload) {
+  std::vector<outgoing_message> msgs;
+  msgs.push_back({topic, receiver,
+                  make_command_frame(id_, receiver, topic, payload),
+                  source_sink});
+  return publish(std::move(msgs), std::chrono::steady_clock::time_point::max());
+}
+
+bool core::claim_master(const std::string& name) {
+  std::unique_lock guard{masters_mtx_};
+  return masters_.insert(name).second;
+}
+
+void core::release_master(const std::string& name) {
+  std::unique_lock guard{masters_mtx_};
+  masters_.erase(name);
+}
+
+void core::deliver_local_only(std::string topic, data value) {
+  if (stopped_)
+    return;
+  loop_.post([this, topic = std::move(topic), value = std::move(value)]() mutable {
+    deliver_local(topic, std::move(value), nullptr);
+  });
+}
+
+void core::report_error(ec code, std::string message) {
+  if (stopped_)
+    return;
+  loop_.post([this, code, message = std::move(message)]() mutable {
+    emit_error(code, endpoint_info{id_, std::nullopt}, std::move(message));
+  });
+}
+
+bool core::peer_subscribed_exactly(const std::string& topic) {
+  if (stopped_)
+    return false;
+  return run_blocking(loop_, [&] {
+    for (auto& [id, c] : peered_)
+      for (auto& t : c->filter)
+        if (t == topic)
+          return true;
+    return false;
+  });
 }
 
 // -- unpeering and shutdown ---------------------------------------------------------

@@ -45,7 +45,26 @@ struct outgoing_message {
   std::string topic;
   endpoint_id receiver; // nil: by topic
   net::frame_ptr frame;
+  /// For commands: the local sink that sent it (never echoed back to it),
+  /// or 0 for data messages (which are never delivered locally).
+  uint64_t command_source = 0;
 };
+
+/// A store command as a local sink receives it: its topic and the payload
+/// bytes of the envelope (a wire-v1 store command).
+struct command_message {
+  std::string topic;
+  std::vector<std::byte> payload;
+};
+
+/// Receives store commands on the I/O thread; must not block.
+using command_sink = std::function<void(command_message)>;
+
+/// Builds the complete frame of a command message.
+net::frame_ptr make_command_frame(const endpoint_id& sender,
+                                  const endpoint_id& receiver,
+                                  std::string_view topic,
+                                  std::span<const std::byte> payload);
 
 /// Builds the complete frame of a data message.
 net::frame_ptr make_data_frame(const endpoint_id& sender,
@@ -110,6 +129,38 @@ public:
   /// Readable while the publish queue has room (Publisher.fd()).
   int publish_fd() const noexcept { return pub_flare_.fd(); }
 
+  // -- store commands -----------------------------------------------------------
+
+  /// Registers a sink for store commands on topics starting with `topic`
+  /// (advertised to peers like a subscription). @returns the sink's id.
+  uint64_t add_command_sink(std::string topic, command_sink sink);
+
+  void remove_command_sink(uint64_t id);
+
+  /// Sends a store command: to peers (by topic, or only to `receiver`) and
+  /// to other local sinks whose topic matches. Blocks while the publish
+  /// queue is full.
+  bool publish_command(uint64_t source_sink, const std::string& topic,
+                       const endpoint_id& receiver,
+                       std::span<const std::byte> payload);
+
+  /// Topics of our peers' filters include `topic` (e.g. another master).
+  bool peer_subscribed_exactly(const std::string& topic);
+
+  /// Delivers a message to local subscribers only (store events).
+  void deliver_local_only(std::string topic, data value);
+
+  /// Reports an error on the status subscribers (e.g. a store's TypeClash).
+  void report_error(ec code, std::string message);
+
+  /// Records that this endpoint hosts the master `name`.
+  /// @returns false if it already does.
+  bool claim_master(const std::string& name);
+  void release_master(const std::string& name);
+
+  /// A fresh object id for a store entity on this endpoint.
+  uint64_t next_object_id() noexcept { return next_object_id_ += 2; }
+
   // -- subscribing ---------------------------------------------------------------
 
   std::shared_ptr<subscriber_queue> subscribe(std::vector<std::string> topics,
@@ -168,6 +219,9 @@ private:
   void forward_frame(connection& from, const format::bin::envelope_view& env,
                      std::span<const std::byte> payload);
   void resume_paused();
+  void deliver_command_local(const std::string& topic,
+                             std::span<const std::byte> payload,
+                             uint64_t skip);
   void update_filter();
   filter_type current_filter() const;
   void send_bye(connection& c);
@@ -179,7 +233,7 @@ private:
   void finish_shutdown();
   bool is_redundant(const endpoint_id& peer, bool include_pending,
                     const connection* self) const;
-  handshake::context make_context(const connection& c);
+  handshake::context make_context(connection& c);
   void remove_connection(connection& c);
 
   configuration cfg_;
@@ -201,6 +255,14 @@ private:
   std::vector<subscription> subscribers_;
   std::vector<std::pair<std::shared_ptr<status_queue>, bool>> status_subs_;
   filter_type forwards_;
+  struct sink_entry {
+    uint64_t id;
+    std::string topic;
+    command_sink fn;
+  };
+  std::vector<sink_entry> command_sinks_;
+  uint64_t next_sink_id_ = 1;
+  std::atomic<uint64_t> next_object_id_{7}; // 9, 11, ...: as real Broker's
   filter_type advertised_; // last filter sent to peers
   std::set<connection*> paused_;
   bool waiting_for_writes_ = false;
@@ -224,6 +286,8 @@ private:
 
   std::atomic<bool> stopped_{false};
   std::mutex shutdown_mtx_;
+  std::mutex masters_mtx_;
+  std::set<std::string> masters_;
 };
 
 } // namespace broker::detail

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import time
 
@@ -35,6 +36,17 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01) -> bool
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _run_outside_the_source_tree(tmp_path_factory):
+    """Child processes (``python -c``) put their working directory first on
+    sys.path; from the repository root that would be the source package
+    (without the compiled extension) instead of the installed one."""
+    old = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(old)
 
 
 @pytest.fixture

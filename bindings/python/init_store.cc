@@ -1,0 +1,220 @@
+// Bindings of data stores: broker._broker._Store, attach_master/clone.
+// Queries wait with the GIL released; errors follow real Broker's Python
+// conventions (a missing key is None), other failures raise.
+#include "init.hh"
+
+#include "convert.hh"
+#include "gil.hh"
+
+#include "broker/endpoint.hh"
+#include "broker/store.hh"
+
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+
+namespace broker::python {
+
+namespace {
+
+data to_data(py::handle obj) {
+  data result;
+  if (!from_py(obj.ptr(), result))
+    throw py::error_already_set();
+  return result;
+}
+
+py::object to_object(const data& x) {
+  PyObject* obj = to_py(x, false);
+  if (obj == nullptr)
+    throw py::error_already_set();
+  return py::reinterpret_steal<py::object>(obj);
+}
+
+/// Seconds (float/int), a timedelta or a broker.Timespan -> timespan.
+store::expiry_type expiry_of(py::handle x) {
+  if (x.is_none())
+    return std::nullopt;
+  if (PyFloat_Check(x.ptr()) || (PyLong_Check(x.ptr()) && !PyBool_Check(x.ptr())))
+    return std::chrono::duration_cast<timespan>(
+      std::chrono::duration<double>(x.cast<double>()));
+  auto d = to_data(x);
+  if (auto* span = d.get_if<timespan>())
+    return *span;
+  throw py::type_error("expiry must be seconds, a timedelta or a "
+                       "broker.Timespan, not "
+                       + std::string{Py_TYPE(x.ptr())->tp_name});
+}
+
+[[noreturn]] void raise(const error& err) {
+  auto msg = err.to_string();
+  if (err.code() == ec::type_clash)
+    throw py::type_error(msg);
+  throw py::value_error(msg);
+}
+
+/// A missing key (or missing index) is None, as in real Broker; `dflt`
+/// lets callers tell a stored none from a missing key.
+py::object value_or(const expected<data>& x, py::object dflt) {
+  if (x)
+    return to_object(*x);
+  if (x.error().code() == ec::no_such_key)
+    return dflt;
+  raise(x.error());
+}
+
+} // namespace
+
+void init_store(py::module_& m) {
+  py::enum_<backend_type>(m, "Backend")
+    .value("Memory", backend_type::memory)
+    .value("SQLite", backend_type::sqlite);
+
+  py::class_<store>(m, "_Store")
+    .def("name", &store::name)
+    .def("is_master", &store::is_master)
+    .def(
+      "get",
+      [](store& s, py::handle key, py::object dflt) {
+        auto k = to_data(key);
+        auto x = without_gil([&] { return s.get(k); });
+        return value_or(x, dflt);
+      },
+      py::arg("key"), py::arg("default") = py::none())
+    .def(
+      "get_index_from_value",
+      [](store& s, py::handle key, py::handle index, py::object dflt) {
+        auto k = to_data(key);
+        auto i = to_data(index);
+        auto x = without_gil([&] { return s.get_index_from_value(k, i); });
+        return value_or(x, dflt);
+      },
+      py::arg("key"), py::arg("index"), py::arg("default") = py::none())
+    .def("exists",
+         [](store& s, py::handle key) {
+           auto k = to_data(key);
+           auto x = without_gil([&] { return s.exists(k); });
+           if (!x)
+             raise(x.error());
+           return *x;
+         })
+    .def("keys",
+         [](store& s) {
+           auto x = without_gil([&] { return s.keys(); });
+           if (!x)
+             raise(x.error());
+           return to_object(*x);
+         })
+    .def(
+      "put_unique",
+      [](store& s, py::handle key, py::handle value, py::handle expiry) {
+        auto k = to_data(key);
+        auto v = to_data(value);
+        auto e = expiry_of(expiry);
+        auto x = without_gil([&] { return s.put_unique(k, v, e); });
+        if (!x)
+          raise(x.error());
+        return *x;
+      },
+      py::arg("key"), py::arg("value"), py::arg("expiry") = py::none())
+    .def(
+      "await_idle",
+      [](store& s, std::optional<double> timeout) {
+        auto deadline = timeout
+                          ? store::clock::now()
+                              + std::chrono::duration_cast<
+                                store::clock::duration>(
+                                std::chrono::duration<double>(*timeout))
+                          : store::clock::time_point::max();
+        return without_gil([&] { return s.await_idle(deadline); });
+      },
+      py::arg("timeout") = py::none())
+    .def(
+      "put",
+      [](store& s, py::handle key, py::handle value, py::handle expiry) {
+        s.put(to_data(key), to_data(value), expiry_of(expiry));
+      },
+      py::arg("key"), py::arg("value"), py::arg("expiry") = py::none())
+    .def("erase", [](store& s, py::handle key) { s.erase(to_data(key)); })
+    .def("clear", &store::clear)
+    .def(
+      "increment",
+      [](store& s, py::handle key, py::handle amount, py::handle expiry) {
+        s.increment(to_data(key), to_data(amount), expiry_of(expiry));
+      },
+      py::arg("key"), py::arg("amount"), py::arg("expiry") = py::none())
+    .def(
+      "decrement",
+      [](store& s, py::handle key, py::handle amount, py::handle expiry) {
+        s.decrement(to_data(key), to_data(amount), expiry_of(expiry));
+      },
+      py::arg("key"), py::arg("amount"), py::arg("expiry") = py::none())
+    .def(
+      "append",
+      [](store& s, py::handle key, py::handle str, py::handle expiry) {
+        s.append(to_data(key), to_data(str), expiry_of(expiry));
+      },
+      py::arg("key"), py::arg("s"), py::arg("expiry") = py::none())
+    .def(
+      "insert_into",
+      [](store& s, py::handle key, py::handle index, py::handle value,
+         py::handle expiry, bool has_value) {
+        if (has_value)
+          s.insert_into(to_data(key), to_data(index), to_data(value),
+                        expiry_of(expiry));
+        else
+          s.insert_into(to_data(key), to_data(index), expiry_of(expiry));
+      },
+      py::arg("key"), py::arg("index"), py::arg("value"), py::arg("expiry"),
+      py::arg("has_value"))
+    .def(
+      "remove_from",
+      [](store& s, py::handle key, py::handle index, py::handle expiry) {
+        s.remove_from(to_data(key), to_data(index), expiry_of(expiry));
+      },
+      py::arg("key"), py::arg("index"), py::arg("expiry") = py::none())
+    .def(
+      "push",
+      [](store& s, py::handle key, py::handle value, py::handle expiry) {
+        s.push(to_data(key), to_data(value), expiry_of(expiry));
+      },
+      py::arg("key"), py::arg("value"), py::arg("expiry") = py::none())
+    .def(
+      "pop",
+      [](store& s, py::handle key, py::handle expiry) {
+        s.pop(to_data(key), expiry_of(expiry));
+      },
+      py::arg("key"), py::arg("expiry") = py::none())
+    .def("reset", [](store& s) { without_gil([&] { s.reset(); }); });
+
+  m.def(
+    "_attach_master",
+    [](endpoint& e, const std::string& name, backend_type type,
+       py::dict opts) {
+      endpoint::backend_options options;
+      for (auto [k, v] : opts)
+        options.emplace(py::str(k).cast<std::string>(), to_data(v));
+      auto result = without_gil(
+        [&] { return e.attach_master(name, type, options); });
+      if (!result) {
+        if (result.error().code() == ec::master_exists)
+          throw py::value_error(result.error().to_string());
+        throw std::runtime_error(result.error().to_string());
+      }
+      return std::move(*result);
+    },
+    py::arg("endpoint"), py::arg("name"), py::arg("backend"),
+    py::arg("options"));
+
+  m.def(
+    "_attach_clone",
+    [](endpoint& e, const std::string& name, double resync, double stale,
+       double buffer) {
+      return without_gil(
+        [&] { return e.attach_clone(name, resync, stale, buffer); });
+    },
+    py::arg("endpoint"), py::arg("name"), py::arg("resync_interval"),
+    py::arg("stale_interval"), py::arg("mutation_buffer_interval"));
+}
+
+} // namespace broker::python

@@ -1,0 +1,13 @@
+"""Command-line tools: ``python -m broker {demo,pipe,node,bench}``.
+
+Each module has ``main(argv=None) -> int`` and is also a console script
+(``broker-pipe``, ``broker-node``, ``broker-bench``). Exit codes: 0 success,
+1 runtime or peering failure, 2 usage error, 3 bad input (``pipe publish``).
+"""
+
+TOOLS = {
+    "demo": "two processes exchanging Zeek ping/pong events",
+    "pipe": "publish JSON lines from stdin, or print subscribed messages as JSON lines",
+    "node": "a standalone relay: listen, peer, forward topics, log peerings",
+    "bench": "run the benchmarks in benchmarks/ with a progress display",
+}

@@ -1,0 +1,110 @@
+#pragma once
+
+// A durable backend in an SQLite file (SPEC §7). Schema:
+//
+//   store(key blob primary key, value blob, expiry integer)
+//   meta(key text primary key, value text)
+//
+// Keys and values are BLOBs in wire format v1's value encoding
+// (format/bin/value_codec.hh); expiry is nanoseconds since the epoch or
+// NULL. The row meta('broker_format') holds `format_version`; opening a
+// database that has tables but a different or no format version fails with
+// ec::backend_failure naming both versions (and never deletes it, whatever
+// the failure mode). Real Broker's file layout is the same, but it records
+// only its release number under meta('broker_version'), so its files are
+// refused rather than guessed at.
+//
+// Every write is one SQLite transaction (autocommit) that has committed
+// when the call returns, so an acknowledged write survives kill -9 of the
+// process; synchronous/journal_mode choose durability against power loss
+// ("wal" plus "normal" is the fast choice). Statements are prepared once.
+
+#include "store/backend.hh"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace broker::detail {
+
+struct sqlite_options {
+  /// The database file; missing parent directories are created.
+  std::string path{};
+
+  /// PRAGMA synchronous: "off", "normal", "full", "extra", or empty for
+  /// SQLite's default (as in real Broker).
+  std::string synchronous{};
+
+  /// PRAGMA journal_mode: "delete", "truncate", "persist", "memory", "wal",
+  /// "off", or empty for SQLite's default.
+  std::string journal_mode{};
+
+  /// "fail": a file that is not a database or is corrupt is an error.
+  /// "delete": such a file is deleted (with its -wal/-shm/-journal) and a
+  /// new, empty database created in its place.
+  std::string failure_mode = "fail";
+
+  /// Runs PRAGMA integrity_check on open (slow for large files).
+  bool integrity_check = false;
+
+  /// Reads options as `attach_master` passes them: "path" (string),
+  /// "synchronous", "journal_mode", "failure_mode" (strings, any case, or
+  /// real Broker's enum values such as Broker::SQLITE_JOURNAL_MODE_WAL) and
+  /// "integrity_check" (boolean). Unknown keys are ignored.
+  /// @returns ec::invalid_data for a missing path or an invalid value.
+  static expected<sqlite_options> from(const backend_options& opts);
+};
+
+class sqlite_backend final : public backend {
+public:
+  /// The format recorded in (and required of) every database file.
+  static constexpr std::string_view format_version = "broker-wire-v1:1";
+
+  /// The meta table key under which `format_version` is stored.
+  static constexpr std::string_view format_key = "broker_format";
+
+  /// Opens or creates the database at `opts.path`.
+  /// @returns ec::invalid_data for invalid options, ec::cannot_open_file
+  /// when SQLite cannot open the path, ec::backend_failure for a corrupt
+  /// file, a failed integrity check or a format version mismatch.
+  static expected<std::unique_ptr<sqlite_backend>> open(sqlite_options opts);
+
+  ~sqlite_backend() override;
+
+  sqlite_backend(const sqlite_backend&) = delete;
+  sqlite_backend& operator=(const sqlite_backend&) = delete;
+
+  const sqlite_options& options() const noexcept;
+
+  expected<none> put(const data& key, data value,
+                     std::optional<timestamp> expiry) override;
+
+  expected<none> erase(const data& key) override;
+
+  expected<none> clear() override;
+
+  expected<bool> expire(const data& key, timestamp now) override;
+
+  expected<data> get(const data& key) const override;
+
+  using backend::get;
+
+  expected<bool> exists(const data& key) const override;
+
+  expected<uint64_t> size() const override;
+
+  expected<data> keys() const override;
+
+  expected<snapshot_map> snapshot() const override;
+
+  expected<expirables> expiries() const override;
+
+private:
+  struct impl;
+
+  explicit sqlite_backend(std::unique_ptr<impl> ptr);
+
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace broker::detail

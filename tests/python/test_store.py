@@ -1,0 +1,316 @@
+"""Data stores: master and clones, every operation, expiry, events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+import broker
+from broker import Count
+
+from conftest import wait_until
+
+
+def eventually(store, key, expected, timeout=10.0):
+    return wait_until(lambda: store.get(key) == expected, timeout)
+
+
+@pytest.fixture
+def master_clone(pair):
+    """A master on b and a clone of it on a (a peered with b)."""
+    a, b = pair
+    m = b.attach_master("test-store", broker.Backend.Memory)
+    c = a.attach_clone("test-store")
+    m.put("probe", 1)
+    assert eventually(c, "probe", 1)
+    yield m, c, a, b
+    c.reset()
+    m.reset()
+
+
+def test_every_operation_on_the_master(endpoint):
+    m = endpoint.attach_master("ops", broker.Backend.Memory)
+    assert m.name() == "ops"
+    assert m.is_master()
+    m.put("s", "abc")
+    m.put("c", Count(10))
+    m.put("i", 5)
+    m.put("set", {1, 2})
+    m.put("tbl", {"a": 1})
+    m.put("vec", [1, 2])
+    m.put("none", None)
+    assert m.await_idle(5.0)
+    assert m.get("s") == "abc"
+    assert m.exists("s") and not m.exists("missing")
+    assert m.get("missing") is None
+    sentinel = object()
+    assert m.get("missing", default=sentinel) is sentinel
+    assert m.get("none", default=sentinel) is None  # a stored none
+    m.increment("c", Count(5))
+    m.decrement("i", 2)
+    m.append("s", "def")
+    m.insert_into("set", 3)
+    m.insert_into("tbl", "b", 2)
+    m.remove_from("set", 1)
+    m.remove_from("tbl", "a")
+    m.push("vec", 3)
+    m.push("vec", 4)
+    m.pop("vec")
+    m.increment("new-counter", Count(3))
+    assert m.get("c") == Count(15)
+    assert m.get("i") == 3
+    assert m.get("s") == "abcdef"
+    assert m.get("set") == {2, 3}
+    assert m.get("tbl") == {"b": 2}
+    assert m.get("vec") == (1, 2, 3)
+    assert m.get("new-counter") == Count(3)
+    assert m.get_index_from_value("tbl", "b") == 2
+    assert m.get_index_from_value("set", 3) is True
+    assert m.get_index_from_value("vec", Count(0)) == 1
+    assert m.keys() == {"s", "c", "i", "set", "tbl", "vec", "none", "new-counter"}
+    assert m.put_unique("u", "x") is True
+    assert m.put_unique("u", "y") is False
+    assert m.get("u") == "x"
+    m.erase("s")
+    assert not m.exists("s")
+    m.clear()
+    assert m.keys() == set()
+
+
+def test_type_clash_is_reported_and_changes_nothing(endpoint):
+    errors = endpoint.make_status_subscriber()
+    m = endpoint.attach_master("clash", broker.Backend.Memory)
+    m.put("s", "text")
+    m.increment("s", Count(1))
+    err = errors.get(5.0)
+    assert err is not None and err.code() == broker.EC.TypeClash
+    assert m.get("s") == "text"
+
+
+def test_second_master_is_an_error(endpoint):
+    m = endpoint.attach_master("dup", broker.Backend.Memory)
+    with pytest.raises(ValueError, match="master_exists"):
+        endpoint.attach_master("dup", broker.Backend.Memory)
+    m.reset()
+    # After reset the name is free again.
+    endpoint.attach_master("dup", broker.Backend.Memory).reset()
+
+
+def test_master_at_a_peer_is_an_error(pair):
+    a, b = pair
+    m = b.attach_master("dup-remote", broker.Backend.Memory)
+    assert wait_until(
+        lambda: "dup-remote/<$>/data/master" in {t.string() for t in a.peer_subscriptions()}
+    )
+    with pytest.raises(ValueError, match="master_exists"):
+        a.attach_master("dup-remote", broker.Backend.Memory)
+    m.reset()
+
+
+def test_clone_sees_the_snapshot_and_every_update(master_clone):
+    m, c, a, b = master_clone
+    assert not c.is_master()
+    m.put("k", "v")
+    m.put("n", Count(1))
+    m.increment("n", Count(2))
+    m.put("set", set())
+    m.insert_into("set", "x")
+    m.erase("probe")
+    assert m.await_idle(5.0)
+    assert eventually(c, "n", Count(3))
+    assert c.get("k") == "v"
+    assert c.get("set") == {"x"}
+    assert c.get("probe") is None
+    assert c.keys() == {"k", "n", "set"}
+
+
+def test_clone_writes_go_through_the_master(master_clone):
+    m, c, a, b = master_clone
+    c.put("from-clone", "v")
+    c.put("cnt", Count(1))
+    c.increment("cnt", Count(10))
+    c.decrement("cnt", Count(2))
+    c.append("from-clone", "w")
+    c.insert_into("tbl", "k", "v")
+    c.push("vec", 1)
+    c.push("vec", 2)
+    c.pop("vec")
+    assert c.await_idle(5.0)
+    assert eventually(m, "cnt", Count(9))
+    assert eventually(c, "cnt", Count(9))
+    assert m.get("from-clone") == "vw"
+    assert m.get("tbl") == {"k": "v"}
+    assert eventually(c, "vec", (1,))
+    c.erase("from-clone")
+    assert eventually(m, "from-clone", None)
+    c.clear()
+    assert wait_until(lambda: m.keys() == set() and c.keys() == set())
+
+
+def test_put_unique_from_two_clones_has_one_winner(pair):
+    a, b = pair
+    with broker.Endpoint() as d:
+        port = b.listen("127.0.0.1", 0)
+        assert d.peer("127.0.0.1", port, 1.0)
+        m = b.attach_master("uniq", broker.Backend.Memory)
+        c1 = a.attach_clone("uniq")
+        c2 = d.attach_clone("uniq")
+        m.put("ready", True)
+        assert eventually(c1, "ready", True) and eventually(c2, "ready", True)
+        results = {}
+        def race(name, clone):
+            results[name] = clone.put_unique("prize", name)
+        threads = [threading.Thread(target=race, args=(n, s)) for n, s in [("c1", c1), ("c2", c2)]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10.0)
+        assert sorted(results.values()) == [False, True]
+        winner = [n for n, ok in results.items() if ok][0]
+        assert eventually(c1, "prize", winner) and eventually(c2, "prize", winner)
+        assert m.get("prize") == winner
+        c1.reset()
+        c2.reset()
+        m.reset()
+
+
+def test_expiry_removes_the_key_everywhere(master_clone):
+    m, c, a, b = master_clone
+    m.put("short", "lived", expiry=0.3)
+    c.put("clone-short", "lived", expiry=dt.timedelta(milliseconds=300))
+    assert eventually(c, "short", "lived")
+    assert eventually(m, "clone-short", "lived")
+    assert wait_until(lambda: m.get("short") is None and c.get("short") is None, 10.0)
+    assert wait_until(lambda: m.get("clone-short") is None and c.get("clone-short") is None, 10.0)
+    m.put("kept", 1, expiry=0.3)
+    m.put("kept", 2)  # overwriting without expiry cancels it
+    assert m.await_idle(5.0)
+    assert not wait_until(lambda: m.get("kept") is None, 1.0)
+
+
+def test_clone_attached_before_the_master_exists(pair):
+    a, b = pair
+    c = a.attach_clone("late", resync_interval=0.1)
+    c.put("early", "write")  # buffered until the master appears
+    m = b.attach_master("late", broker.Backend.Memory)
+    m.put("k", "v")
+    assert eventually(c, "k", "v")
+    assert eventually(m, "early", "write")
+    c.reset()
+    m.reset()
+
+
+def test_store_events(endpoint):
+    events = endpoint.make_subscriber(broker.Topic("<$>/local/data/store-events"))
+    m = endpoint.attach_master("ev", broker.Backend.Memory)
+    m.put("k", "v1")
+    m.put("k", "v2")
+    m.erase("k")
+    m.put("e", "x", expiry=0.1)
+    got = events.get(4, 10.0)
+    kinds = [v[0] for _, v in got]
+    assert kinds == ["insert", "update", "erase", "insert"]
+    assert got[0][1][1:4] == ("ev", "k", "v1")
+    assert got[1][1][1:5] == ("ev", "k", "v1", "v2")
+    expired = events.get(10.0)
+    assert expired[1][:3] == ("expire", "ev", "e")
+
+
+def test_clone_two_hops_from_the_master():
+    with broker.Endpoint() as m_ep, broker.Endpoint() as relay, broker.Endpoint() as c_ep:
+        p1 = m_ep.listen("127.0.0.1", 0)
+        assert relay.peer("127.0.0.1", p1, 1.0)
+        p2 = relay.listen("127.0.0.1", 0)
+        assert c_ep.peer("127.0.0.1", p2, 1.0)
+        relay.forward(["deep/<$>/data/"])
+        m = m_ep.attach_master("deep", broker.Backend.Memory)
+        c = c_ep.attach_clone("deep")
+        m.put("k", "far")
+        assert eventually(c, "k", "far", 15.0)
+        c.put("back", "home")
+        assert eventually(m, "back", "home", 15.0)
+        c.reset()
+        m.reset()
+
+
+def test_sqlite_persists_across_restart(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    with broker.Endpoint() as ep:
+        m = ep.attach_master("persist", broker.Backend.SQLite, {"path": path})
+        m.put("a", [1, "x", Count(2)])
+        m.put("b", {"t": 1.5})
+        assert m.await_idle(5.0)
+        m.reset()
+    with broker.Endpoint() as ep:
+        m = ep.attach_master("persist", broker.Backend.SQLite, {"path": path})
+        assert m.get("a") == (1, "x", Count(2))
+        assert m.get("b") == {"t": 1.5}
+        m.reset()
+
+
+def test_sqlite_survives_kill_9(tmp_path):
+    path = str(tmp_path / "k.sqlite")
+    script = textwrap.dedent(
+        f"""
+        import broker, sys
+        ep = broker.Endpoint()
+        m = ep.attach_master("k9", broker.Backend.SQLite,
+                             {{"path": {path!r}, "synchronous": "normal",
+                               "journal_mode": "wal"}})
+        for i in range(200):
+            m.put(i, "value-%d" % i)
+        m.await_idle(10.0)
+        assert m.get(199) == "value-199"
+        print("written", flush=True)
+        import time
+        time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    try:
+        assert proc.stdout.readline().strip() == "written"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
+    with broker.Endpoint() as ep:
+        m = ep.attach_master("k9", broker.Backend.SQLite, {"path": path})
+        assert m.get(0) == "value-0"
+        assert m.get(199) == "value-199"
+        assert len(m.keys()) == 200
+        m.reset()
+
+
+def test_sqlite_bad_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "garbage.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with broker.Endpoint() as ep:
+        with pytest.raises(RuntimeError):
+            ep.attach_master("bad", broker.Backend.SQLite, {"path": str(path)})
+
+
+def test_master_restart_resynchronises_the_clone(pair):
+    a, b = pair
+    c = a.attach_clone("restart", resync_interval=0.1)
+    m = b.attach_master("restart", broker.Backend.Memory)
+    m.put("gen", 1)
+    assert eventually(c, "gen", 1)
+    m.reset()
+    m2 = b.attach_master("restart", broker.Backend.Memory)
+    m2.put("gen", 2)
+    m2.put("only-new", True)
+    assert eventually(c, "only-new", True, 15.0)
+    assert c.get("gen") == 2
+    c.reset()
+    m2.reset()
