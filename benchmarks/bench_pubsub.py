@@ -289,6 +289,7 @@ def child_pub(broker, args) -> int:
         samples = []
         get = ctl.get
         perf = time.perf_counter_ns
+        t_loop = time.perf_counter()
         for i in range(warmup + count):
             t0 = perf()
             publish(DATA_TOPIC, [i, "x", 3.14])
@@ -301,16 +302,18 @@ def child_pub(broker, args) -> int:
                 samples.append((t1 - t0) / 1000.0)
         cpu = time.process_time() - cpu0
         result.update(cpu_split(th0, thread_cpu()))
+        result["elapsed"] = time.perf_counter() - t_loop  # incl. warm-up
         publish(DATA_TOPIC, "stop")
         ack = ctl.get(STALL_TIMEOUT)
-        result.update(samples=len(samples), cpu=cpu)
+        # CPU is per round trip including the warm-up ones.
+        result.update(samples=len(samples), round_trips=i + 1 if r is not None else i,
+                      cpu=cpu)
         if samples:
             samples.sort()
             result.update(
                 median_us=statistics.median(samples),
                 p99_us=samples[max(0, math.ceil(0.99 * len(samples)) - 1)],  # nearest rank
-                min_us=samples[0], max_us=samples[-1],
-                elapsed=sum(samples) / 1e6)
+                min_us=samples[0], max_us=samples[-1])
     else:
         t0 = time.perf_counter()
         if args.send == "single":
@@ -442,7 +445,8 @@ def summarize(scen: str, run: dict) -> dict:
            "error": pub.get("error")}
     if send == "rtt":
         out.update(median_us=pub.get("median_us"), p99_us=pub.get("p99_us"),
-                   samples=pub.get("samples"), count=pub["count"])
+                   samples=pub.get("samples"), round_trips=pub.get("round_trips"),
+                   count=pub["count"])
         return out
     count = pub["count"]
     out.update(count=count, received=sub["received"], last_ok=sub["last_ok"],
@@ -530,9 +534,9 @@ def log_line(side, scen, r, s) -> None:
     if s.get("error") and "rate" not in s and "median_us" not in s:
         msg = f"ERROR {s['error']}"
     elif SCENARIOS[scen][2] == "rtt":
-        n = s.get("samples") or 0
+        n = s.get("round_trips") or 0
         msg = (f"median {s['median_us']:.1f} us  p99 {s['p99_us']:.1f} us  "
-               f"({n} samples); CPU us/round trip: {cpu_per_msg(s, 'pub', n)}, "
+               f"({s['samples']} samples); CPU us/round trip: {cpu_per_msg(s, 'pub', n)}, "
                f"{cpu_per_msg(s, 'sub', n)}")
     else:
         n = s["received"]

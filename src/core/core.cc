@@ -1,5 +1,7 @@
 #include "core/core.hh"
 
+#include "broker/store.hh"
+
 #include "format/bin/envelope.hh"
 #include "format/bin/handshake.hh"
 #include "format/bin/value_codec.hh"
@@ -823,6 +825,14 @@ filter_type core::current_filter() const {
   return normalize_filter(std::move(result));
 }
 
+void core::update_local_interest() {
+  bool wanted = false;
+  for (auto& sub : subscribers_)
+    if (filter_matches(sub.topics, store_events_topic))
+      wanted = true;
+  store_events_wanted_ = wanted;
+}
+
 void core::update_filter() {
   auto filter = current_filter();
   // Real Broker only announces growth; a shrinking filter is not sent.
@@ -861,6 +871,7 @@ core::subscribe(std::vector<std::string> topics, size_t capacity) {
   run_blocking(loop_, [&] {
     subscribers_.push_back({q, normalize_filter(std::move(topics))});
     update_filter();
+    update_local_interest();
   });
   return q;
 }
@@ -875,6 +886,7 @@ void core::add_topic(const std::shared_ptr<subscriber_queue>& q,
         sub.topics = normalize_filter(std::move(xs));
       }
     update_filter();
+    update_local_interest();
     if (done)
       done();
   });
@@ -886,6 +898,7 @@ void core::remove_topic(const std::shared_ptr<subscriber_queue>& q,
     for (auto& sub : subscribers_)
       if (sub.queue == q)
         std::erase(sub.topics, topic);
+    update_local_interest();
     if (done)
       done();
   });
@@ -898,6 +911,7 @@ void core::unsubscribe(const std::shared_ptr<subscriber_queue>& q) {
   loop_.post([this, q] {
     std::erase_if(subscribers_,
                   [&](const subscription& s) { return s.queue == q; });
+    update_local_interest();
     resume_paused();
   });
 }

@@ -147,6 +147,12 @@ public:
   /// Topics of our peers' filters include `topic` (e.g. another master).
   bool peer_subscribed_exactly(const std::string& topic);
 
+  /// Whether a local subscriber listens to store events (so stores can
+  /// skip building them).
+  bool store_events_wanted() const noexcept {
+    return store_events_wanted_.load(std::memory_order_relaxed);
+  }
+
   /// Delivers a message to local subscribers only (store events).
   void deliver_local_only(std::string topic, data value);
 
@@ -223,6 +229,7 @@ private:
                              std::span<const std::byte> payload,
                              uint64_t skip);
   void update_filter();
+  void update_local_interest();
   filter_type current_filter() const;
   void send_bye(connection& c);
   void emit(status_event ev);
@@ -285,6 +292,7 @@ private:
   std::set<endpoint_id> peered_snapshot_;
 
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> store_events_wanted_{false};
   std::mutex shutdown_mtx_;
   std::mutex masters_mtx_;
   std::set<std::string> masters_;

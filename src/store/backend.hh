@@ -72,6 +72,9 @@ public:
   /// Removes every key.
   virtual expected<none> clear() = 0;
 
+  /// Makes every write so far durable (backends that batch commits).
+  virtual expected<none> flush() { return none{}; }
+
   /// Removes `key` if it has an expiry at or before `now`.
   /// @returns whether the key was removed.
   virtual expected<bool> expire(const data& key, timestamp now) = 0;

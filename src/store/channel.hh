@@ -64,8 +64,9 @@ public:
   /// Numbers, buffers and sends a payload.
   void produce(Payload payload) {
     auto seq = ++seq_;
-    if (!consumers_.empty())
-      buf_.emplace(seq, payload);
+    if (consumers_.empty())
+      return; // nobody attached: new consumers start after `seq`
+    buf_.emplace(seq, payload);
     hooks_.send(seq, payload);
   }
 

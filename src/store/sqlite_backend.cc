@@ -234,7 +234,45 @@ expected<sqlite_options> sqlite_options::from(const backend_options& opts) {
 struct sqlite_backend::impl {
   explicit impl(sqlite_options options) : opts(std::move(options)) {}
 
-  ~impl() { close(); }
+  ~impl() {
+    commit();
+    close();
+  }
+
+  // -- group commit ------------------------------------------------------------
+  // Writes are batched in one transaction, committed by flush() (the store
+  // calls it every tick, before answering await_idle/put_unique and on
+  // detach) or after `max_batch` writes. One commit per write would cap
+  // throughput at the disk's commit rate.
+
+  static constexpr size_t max_batch = 4096;
+  bool in_txn = false;
+  size_t batched = 0;
+
+  expected<none> begin_write() {
+    if (in_txn)
+      return none{};
+    if (sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+      return db_error("cannot begin a transaction");
+    in_txn = true;
+    return none{};
+  }
+
+  expected<none> end_write() {
+    if (++batched >= max_batch)
+      return commit();
+    return none{};
+  }
+
+  expected<none> commit() {
+    if (!in_txn || db == nullptr)
+      return none{};
+    in_txn = false;
+    batched = 0;
+    if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+      return db_error("commit failed");
+    return none{};
+  }
 
   void close() {
     for (auto stmt : statements())
@@ -513,6 +551,10 @@ sqlite_backend::sqlite_backend(std::unique_ptr<impl> ptr)
 
 sqlite_backend::~sqlite_backend() = default;
 
+expected<none> sqlite_backend::flush() {
+  return impl_->commit();
+}
+
 const sqlite_options& sqlite_backend::options() const noexcept {
   return impl_->opts;
 }
@@ -521,6 +563,8 @@ const sqlite_options& sqlite_backend::options() const noexcept {
 
 expected<none> sqlite_backend::put(const data& key, data value,
                                    std::optional<timestamp> expiry) {
+  if (auto res = impl_->begin_write(); !res)
+    return res;
   auto stmt = impl_->replace_stmt;
   statement_guard guard{stmt};
   format::bin::byte_buffer kbuf;
@@ -535,25 +579,40 @@ expected<none> sqlite_backend::put(const data& key, data value,
                    : sqlite3_bind_null(stmt, 3);
   if (rc != SQLITE_OK)
     return impl_->db_error("cannot bind a parameter");
-  return impl_->run(stmt, "put failed");
+  auto res = impl_->run(stmt, "put failed");
+  if (res)
+    return impl_->end_write();
+  return res;
 }
 
 expected<none> sqlite_backend::erase(const data& key) {
+  if (auto res = impl_->begin_write(); !res)
+    return res;
   auto stmt = impl_->erase_stmt;
   statement_guard guard{stmt};
   format::bin::byte_buffer kbuf;
   if (auto res = impl_->bind_key(stmt, 1, key, kbuf); !res)
     return res;
-  return impl_->run(stmt, "erase failed");
+  auto res = impl_->run(stmt, "erase failed");
+  if (res)
+    return impl_->end_write();
+  return res;
 }
 
 expected<none> sqlite_backend::clear() {
+  if (auto res = impl_->begin_write(); !res)
+    return res;
   auto stmt = impl_->clear_stmt;
   statement_guard guard{stmt};
-  return impl_->run(stmt, "clear failed");
+  auto res = impl_->run(stmt, "clear failed");
+  if (res)
+    return impl_->end_write();
+  return res;
 }
 
 expected<bool> sqlite_backend::expire(const data& key, timestamp now) {
+  if (auto res = impl_->begin_write(); !res)
+    return res.error();
   auto stmt = impl_->expire_stmt;
   statement_guard guard{stmt};
   format::bin::byte_buffer kbuf;

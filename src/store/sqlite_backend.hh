@@ -71,6 +71,9 @@ public:
 
   ~sqlite_backend() override;
 
+  /// Commits the writes batched so far.
+  expected<none> flush() override;
+
   sqlite_backend(const sqlite_backend&) = delete;
   sqlite_backend& operator=(const sqlite_backend&) = delete;
 

@@ -67,26 +67,36 @@ void store_actor::start() {
                               + cmd.error().message());
         return;
       }
+      std::lock_guard guard{mtx_};
       on_command(std::move(*cmd));
     });
   });
-  actor_.post([this] { on_start(); });
+  actor_.post([this] {
+    std::lock_guard guard{mtx_};
+    on_start();
+  });
   schedule_tick();
 }
 
 void store_actor::schedule_tick() {
   actor_.schedule(std::chrono::steady_clock::now() + tick_interval, [this] {
-    on_tick();
-    check_idle_waiters();
+    {
+      std::lock_guard guard{mtx_};
+      on_tick();
+      check_idle_waiters();
+    }
     schedule_tick();
   });
 }
 
 void store_actor::stop() {
-  std::unique_lock guard{stop_mtx_};
-  if (stopped_)
-    return;
-  stopped_ = true;
+  std::unique_lock stop_guard{stop_mtx_};
+  {
+    std::lock_guard guard{mtx_};
+    if (stopped_)
+      return;
+    stopped_ = true;
+  }
   if (is_master())
     core_->release_master(name_);
   if (sink_id_ != 0) {
@@ -95,9 +105,11 @@ void store_actor::stop() {
   }
   actor_.stop();
   // Answer whoever still waits, so no caller blocks forever.
+  std::lock_guard guard{mtx_};
   for (auto& w : idle_waiters_)
     w.second(false);
   idle_waiters_.clear();
+  on_stop();
 }
 
 void store_actor::send(const std::string& topic, const endpoint_id& receiver,
@@ -116,6 +128,8 @@ void store_actor::insert_or_update_event(const data& key,
                                          const data& value,
                                          std::optional<timespan> expiry,
                                          const entity& publisher) {
+  if (!core_->store_events_wanted())
+    return;
   // Real Broker's layouts: ["insert", store, key, value, expiry, publisher]
   // and ["update", store, key, old, new, expiry, publisher].
   if (old)
@@ -127,83 +141,97 @@ void store_actor::insert_or_update_event(const data& key,
 }
 
 void store_actor::erase_event(const data& key, const entity& publisher) {
+  if (!core_->store_events_wanted())
+    return;
   emit_event(data{vector{data{"erase"}, data{name_}, key,
                          publisher_data(publisher)}});
 }
 
 void store_actor::expire_event(const data& key, const entity& publisher) {
+  if (!core_->store_events_wanted())
+    return;
   emit_event(data{vector{data{"expire"}, data{name_}, key,
                          publisher_data(publisher)}});
 }
 
+// Requests run in the caller's thread under the store's mutex: no thread
+// hop for a get, and a get after a put on the same thread sees the put.
+// The store's own thread takes the same mutex for commands and ticks.
+
 void store_actor::get(data key, get_callback cb) {
-  actor_.post([this, key = std::move(key), cb = std::move(cb)] {
-    if (auto ok = readable(); !ok)
-      return cb(ok.error());
-    cb(state().get(key));
-  });
+  std::unique_lock guard{mtx_};
+  if (stopped_)
+    return cb(error{ec::shutting_down, "store is detached"});
+  if (auto ok = readable(); !ok)
+    return cb(ok.error());
+  cb(state().get(key));
 }
 
 void store_actor::get_index(data key, data index, get_callback cb) {
-  actor_.post([this, key = std::move(key), index = std::move(index),
-               cb = std::move(cb)] {
-    if (auto ok = readable(); !ok)
-      return cb(ok.error());
-    cb(state().get(key, index));
-  });
+  std::unique_lock guard{mtx_};
+  if (stopped_)
+    return cb(error{ec::shutting_down, "store is detached"});
+  if (auto ok = readable(); !ok)
+    return cb(ok.error());
+  cb(state().get(key, index));
 }
 
 void store_actor::exists(data key, bool_callback cb) {
-  actor_.post([this, key = std::move(key), cb = std::move(cb)] {
-    if (auto ok = readable(); !ok)
-      return cb(ok.error());
-    cb(state().exists(key));
-  });
+  std::unique_lock guard{mtx_};
+  if (stopped_)
+    return cb(error{ec::shutting_down, "store is detached"});
+  if (auto ok = readable(); !ok)
+    return cb(ok.error());
+  cb(state().exists(key));
 }
 
 void store_actor::keys(get_callback cb) {
-  actor_.post([this, cb = std::move(cb)] {
-    if (auto ok = readable(); !ok)
-      return cb(ok.error());
-    cb(state().keys());
-  });
+  std::unique_lock guard{mtx_};
+  if (stopped_)
+    return cb(error{ec::shutting_down, "store is detached"});
+  if (auto ok = readable(); !ok)
+    return cb(ok.error());
+  cb(state().keys());
 }
 
 void store_actor::mutate(command_variant action) {
-  actor_.post([this, action = std::move(action)]() mutable {
-    // Frontends leave the publisher nil: it is this store.
-    std::visit(
-      [this](auto& x) {
-        if constexpr (requires { x.publisher; })
-          if (x.publisher.is_nil())
-            x.publisher = self_;
-      },
-      action);
-    do_mutate(std::move(action));
-  });
+  std::unique_lock guard{mtx_};
+  if (stopped_)
+    return;
+  // Frontends leave the publisher nil: it is this store.
+  std::visit(
+    [this](auto& x) {
+      if constexpr (requires { x.publisher; })
+        if (x.publisher.is_nil())
+          x.publisher = self_;
+    },
+    action);
+  do_mutate(std::move(action));
 }
 
 void store_actor::put_unique(data key, data value,
                              std::optional<timespan> expiry,
                              bool_callback cb) {
-  actor_.post([this, key = std::move(key), value = std::move(value), expiry,
-               cb = std::move(cb)]() mutable {
-    do_put_unique(std::move(key), std::move(value), expiry, next_req_id_++,
-                  std::move(cb));
-  });
+  std::unique_lock guard{mtx_};
+  if (stopped_)
+    return cb(error{ec::shutting_down, "store is detached"});
+  do_put_unique(std::move(key), std::move(value), expiry, next_req_id_++,
+                std::move(cb));
 }
 
 void store_actor::await_idle(std::chrono::steady_clock::time_point deadline,
                              std::function<void(bool)> cb) {
-  actor_.post([this, deadline, cb = std::move(cb)] {
-    idle_waiters_.emplace_back(deadline, std::move(cb));
-    check_idle_waiters();
-  });
+  std::unique_lock guard{mtx_};
+  if (stopped_)
+    return cb(false);
+  idle_waiters_.emplace_back(deadline, std::move(cb));
+  check_idle_waiters();
 }
 
 void store_actor::check_idle_waiters() {
   if (idle_waiters_.empty())
     return;
+  before_idle_check();
   bool now_idle = idle();
   auto now = std::chrono::steady_clock::now();
   std::erase_if(idle_waiters_, [&](auto& w) {
@@ -240,6 +268,16 @@ protected:
 
   bool idle() const override { return producer_.idle(); }
 
+  void flush() {
+    if (auto ok = backend_->flush(); !ok)
+      fail(ok.error(), "commit");
+  }
+
+  void on_stop() override { flush(); }
+
+  // An acknowledged write (await_idle returning) is a durable one.
+  void before_idle_check() override { flush(); }
+
   void on_start() override {
     // Re-arm expiry timers of keys loaded from a persistent backend.
     if (auto xs = backend_->expiries())
@@ -248,6 +286,7 @@ protected:
   }
 
   void on_tick() override {
+    flush();
     producer_.tick();
     for (auto& [who, w] : writers_)
       w.consumer.tick();
@@ -307,6 +346,7 @@ protected:
                      uint64_t req_id, bool_callback cb) override {
     auto inserted = apply_put_unique(bin::put_unique_command{
       std::move(key), std::move(value), expiry, frontend_, req_id, self_});
+    flush(); // acknowledged means durable
     cb(inserted);
   }
 
@@ -383,7 +423,10 @@ private:
     actor_.schedule(std::chrono::steady_clock::now()
                       + std::chrono::duration_cast<
                         std::chrono::steady_clock::duration>(delay),
-                    [this, key] { expire_now(key); });
+                    [this, key] {
+                      std::lock_guard guard{mtx_};
+                      expire_now(key);
+                    });
   }
 
   void expire_now(const data& key) {
@@ -403,20 +446,30 @@ private:
                                       + err.message());
   }
 
+  // The previous value, only needed for store events.
   std::optional<data> old_value(const data& key) {
+    if (!core_->store_events_wanted())
+      return std::nullopt;
     if (auto x = backend_->get(key))
       return std::move(*x);
     return std::nullopt;
   }
 
+  // `known` is the new value when the caller has it (a put), else it is
+  // read back (after add/subtract).
   void after_write(const data& key, std::optional<data> old,
-                   std::optional<timespan> expiry, const entity& publisher) {
-    auto value = backend_->get(key);
-    if (!value)
-      return;
+                   std::optional<timespan> expiry, const entity& publisher,
+                   const data* known = nullptr) {
     if (expiry)
       arm_expiry(key, *absolute(expiry));
-    insert_or_update_event(key, old, *value, expiry, publisher);
+    bool events = core_->store_events_wanted();
+    if (!events && producer_.consumers() == 0)
+      return; // nobody to tell: a clone attaching later gets a snapshot
+    expected<data> value = known ? expected<data>{*known} : backend_->get(key);
+    if (!value)
+      return;
+    if (events)
+      insert_or_update_event(key, old, *value, expiry, publisher);
     // Clones always receive the complete new value (golden capture).
     producer_.produce(bin::put_command{key, *value, expiry, publisher});
   }
@@ -450,7 +503,7 @@ private:
           auto old = old_value(x.key);
           if (auto ok = backend_->put(x.key, x.value, absolute(x.expiry)); !ok)
             return fail(ok.error(), "put");
-          after_write(x.key, std::move(old), x.expiry, x.publisher);
+          after_write(x.key, std::move(old), x.expiry, x.publisher, &x.value);
         } else if constexpr (std::is_same_v<T, bin::put_unique_command>) {
           apply_put_unique(std::move(x));
         } else if constexpr (std::is_same_v<T, bin::erase_command>) {
@@ -529,8 +582,23 @@ protected:
     request_snapshot();
   }
 
+  void on_stop() override {
+    for (auto& [id, p] : pending_unique_)
+      p.cb(error{ec::shutting_down, "store is detached"});
+    pending_unique_.clear();
+  }
+
   void on_tick() override {
     ++ticks_;
+    for (auto i = pending_unique_.begin(); i != pending_unique_.end();) {
+      if (ticks_ >= i->second.deadline_tick) {
+        i->second.cb(error{ec::request_timeout,
+                           "no answer from the master of " + name_});
+        i = pending_unique_.erase(i);
+      } else {
+        ++i;
+      }
+    }
     if (!master_) {
       auto every = std::max<uint64_t>(
         1, static_cast<uint64_t>(opts_.resync_interval * 10));
@@ -598,7 +666,8 @@ protected:
 
   void do_put_unique(data key, data value, std::optional<timespan> expiry,
                      uint64_t req_id, bool_callback cb) override {
-    pending_unique_.emplace(req_id, std::move(cb));
+    pending_unique_.emplace(req_id,
+                            pending{std::move(cb), ticks_ + request_ticks});
     write(bin::put_unique_command{std::move(key), std::move(value), expiry,
                                   frontend_, req_id, self_});
   }
@@ -705,8 +774,9 @@ private:
         using T = std::decay_t<decltype(cmd)>;
         if constexpr (std::is_same_v<T, bin::put_command>) {
           std::optional<data> old;
-          if (auto v = replica_.get(cmd.key))
-            old = std::move(*v);
+          if (core_->store_events_wanted())
+            if (auto v = replica_.get(cmd.key))
+              old = std::move(*v);
           replica_.put(cmd.key, cmd.value, std::nullopt);
           insert_or_update_event(cmd.key, old, cmd.value, cmd.expiry,
                                  cmd.publisher);
@@ -728,7 +798,7 @@ private:
           if (cmd.who == frontend_) {
             auto i = pending_unique_.find(cmd.req_id);
             if (i != pending_unique_.end()) {
-              i->second(cmd.inserted);
+              i->second.cb(cmd.inserted);
               pending_unique_.erase(i);
             }
           }
@@ -745,7 +815,13 @@ private:
   std::vector<std::pair<std::chrono::steady_clock::time_point,
                         command_variant>>
     buffered_;
-  std::map<uint64_t, bool_callback> pending_unique_;
+  struct pending {
+    bool_callback cb;
+    uint64_t deadline_tick;
+  };
+  // A put_unique unanswered for this many ticks (30 s) fails.
+  static constexpr uint64_t request_ticks = 300;
+  std::map<uint64_t, pending> pending_unique_;
   std::chrono::steady_clock::time_point lost_since_;
   uint64_t ticks_ = 0;
 };

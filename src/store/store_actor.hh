@@ -81,6 +81,8 @@ protected:
   virtual void on_command(store_command cmd) = 0;
   virtual void on_tick() = 0;
   virtual void on_start() {}
+  /// Answers outstanding requests when the store is detached.
+  virtual void on_stop() {}
   virtual backend& state() = 0;
   virtual expected<none> readable() const { return none{}; }
   virtual void do_mutate(command_variant action) = 0;
@@ -89,6 +91,7 @@ protected:
                              bool_callback cb)
     = 0;
   virtual bool idle() const = 0;
+  virtual void before_idle_check() {}
 
   void send(const std::string& topic, const endpoint_id& receiver,
             const store_command& cmd);
@@ -116,6 +119,8 @@ protected:
     idle_waiters_;
   bool stopped_ = false;
   std::mutex stop_mtx_;
+  /// Guards all state: taken by API callers and by the store's thread.
+  mutable std::mutex mtx_;
 
 private:
   void schedule_tick();

@@ -17,7 +17,7 @@ import broker
 
 import rawpeer
 from conftest import load_golden, wait_until
-from rawpeer import Closed, RawPeer
+from rawpeer import RawPeer
 
 _counter = itertools.count()
 
@@ -515,7 +515,7 @@ def test_malformed_envelopes(node, payload):
     node.assert_healthy()
 
 
-def test_zero_length_frame_after_the_handshake_is_not_fatal_framing(node):
+def test_zero_length_frame_after_the_handshake_is_a_malformed_envelope(node):
     # Zero-length frames are only a protocol error during the handshake;
     # afterwards the frame is a (malformed) envelope and drops the peer.
     with node.raw() as peer:
