@@ -53,6 +53,11 @@ class Subscriber:
     def get(self, *args, **kwargs):
         """``get()`` blocks for one message; ``get(timeout)`` returns None on
         timeout; ``get(n, timeout=None)`` returns a list of up to n."""
+        if not kwargs:  # fast paths of the common calls
+            if not args:
+                return self._impl.get(None)
+            if len(args) == 1 and type(args[0]) is float:
+                return self._impl.get(args[0])
         n, timeout = _split_get_args(args, kwargs)
         if n is None:
             return self._impl.get(timeout)

@@ -50,25 +50,54 @@ bool wait_interruptibly(clock::time_point deadline, Ready ready) {
   }
 }
 
-/// Converts messages to a list of (topic, value) tuples, holding the GIL
-/// once for the whole batch.
-py::list to_list(const std::vector<subscriber::message_ptr>& msgs, bool safe) {
-  py::list result{msgs.size()};
-  size_t i = 0;
-  for (auto& msg : msgs) {
-    PyObject* value = to_py(msg->value, safe);
+/// Makes (topic, value) tuples; remembers the last topic's str object, since
+/// a subscriber mostly sees runs of the same topic.
+class message_converter {
+public:
+  explicit message_converter(bool safe) : safe_(safe) {}
+
+  PyObject* convert(const data_message& msg) {
+    PyObject* value = to_py(msg.value, safe_);
     if (value == nullptr)
-      throw py::error_already_set();
-    auto tuple = py::make_tuple(
-      py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(
-        msg->topic.data(), static_cast<Py_ssize_t>(msg->topic.size()),
-        "surrogateescape")),
-      py::reinterpret_steal<py::object>(value));
-    PyList_SET_ITEM(result.ptr(), static_cast<Py_ssize_t>(i++),
-                    tuple.release().ptr());
+      return nullptr;
+    if (!topic_obj_ || msg.topic != topic_) {
+      PyObject* t = PyUnicode_DecodeUTF8(
+        msg.topic.data(), static_cast<Py_ssize_t>(msg.topic.size()),
+        "surrogateescape");
+      if (t == nullptr) {
+        Py_DECREF(value);
+        return nullptr;
+      }
+      topic_obj_ = py::reinterpret_steal<py::object>(t);
+      topic_ = msg.topic;
+    }
+    PyObject* tuple = PyTuple_New(2);
+    if (tuple == nullptr) {
+      Py_DECREF(value);
+      return nullptr;
+    }
+    PyTuple_SET_ITEM(tuple, 0, topic_obj_.inc_ref().ptr());
+    PyTuple_SET_ITEM(tuple, 1, value);
+    return tuple;
   }
-  return result;
-}
+
+  /// Converts a batch, holding the GIL once for all of it.
+  py::list convert_all(const std::vector<subscriber::message_ptr>& msgs) {
+    py::list result{msgs.size()};
+    for (size_t i = 0; i < msgs.size(); ++i) {
+      PyObject* item = convert(*msgs[i]);
+      if (item == nullptr)
+        throw py::error_already_set();
+      PyList_SET_ITEM(result.ptr(), static_cast<Py_ssize_t>(i), item);
+    }
+    return result;
+  }
+
+private:
+  bool safe_;
+  std::string topic_;
+  py::object topic_obj_;
+};
 
 std::string topic_string(py::handle t) {
   if (py::isinstance<topic>(t))
@@ -105,37 +134,49 @@ void check_user_topic(const std::string& t) {
 /// A subscriber plus the conversion mode chosen when it was made.
 struct py_subscriber {
   std::unique_ptr<subscriber> impl;
-  bool safe = false;
+  message_converter conv;
+
+  py_subscriber(std::unique_ptr<subscriber> s, bool safe)
+    : impl(std::move(s)), conv(safe) {}
 
   py::object get(std::optional<double> timeout) {
-    bool ok = wait_interruptibly(deadline_of(timeout), [this](auto slice) {
-      return impl->wait_until(slice);
-    });
-    if (!ok)
-      return py::none();
-    auto msgs = impl->poll(1);
-    if (msgs.empty())
-      return py::none();
-    return to_list(msgs, safe)[0];
+    // Fast path: a message is waiting; no clock, no GIL release.
+    auto msg = impl->poll_one();
+    if (!msg) {
+      bool ok = wait_interruptibly(deadline_of(timeout), [this](auto slice) {
+        return impl->wait_until(slice);
+      });
+      if (!ok)
+        return py::none();
+      msg = impl->poll_one();
+      if (!msg)
+        return py::none();
+    }
+    PyObject* result = conv.convert(*msg);
+    if (result == nullptr)
+      throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(result);
   }
 
   py::list get_n(size_t n, std::optional<double> timeout) {
-    auto deadline = deadline_of(timeout);
     std::vector<subscriber::message_ptr> acc;
-    while (acc.size() < n) {
-      auto got = impl->poll(n - acc.size());
-      acc.insert(acc.end(), got.begin(), got.end());
-      if (acc.size() >= n)
-        break;
-      if (!wait_interruptibly(deadline, [this](auto slice) {
-            return impl->wait_until(slice);
-          }))
-        break;
+    auto got = impl->poll(n);
+    acc.insert(acc.end(), got.begin(), got.end());
+    if (acc.size() < n) {
+      auto deadline = deadline_of(timeout);
+      while (acc.size() < n) {
+        if (!wait_interruptibly(deadline, [this](auto slice) {
+              return impl->wait_until(slice);
+            }))
+          break;
+        got = impl->poll(n - acc.size());
+        acc.insert(acc.end(), got.begin(), got.end());
+      }
     }
-    return to_list(acc, safe);
+    return conv.convert_all(acc);
   }
 
-  py::list poll() { return to_list(impl->poll(), safe); }
+  py::list poll() { return conv.convert_all(impl->poll()); }
 };
 
 struct py_status_subscriber {
@@ -292,7 +333,7 @@ void init_endpoint(py::module_& m) {
     .def("poll", &py_subscriber::poll)
     .def("available",
          [](const py_subscriber& s) { return s.impl->available(); })
-    .def("fd", [](const py_subscriber& s) { return s.impl->fd(); })
+    .def("fd", [](py_subscriber& s) { return s.impl->fd(); })
     .def("capacity", [](const py_subscriber& s) { return s.impl->capacity(); })
     .def(
       "add_topic",
@@ -318,7 +359,7 @@ void init_endpoint(py::module_& m) {
     .def("poll", &py_status_subscriber::poll)
     .def("available",
          [](const py_status_subscriber& s) { return s.impl->available(); })
-    .def("fd", [](const py_status_subscriber& s) { return s.impl->fd(); })
+    .def("fd", [](py_status_subscriber& s) { return s.impl->fd(); })
     .def("reset", [](py_status_subscriber& s) {
       without_gil([&] { s.impl->reset(); });
     });
@@ -399,13 +440,23 @@ void init_endpoint(py::module_& m) {
       "publish_batch",
       [](endpoint& e, py::iterable pairs) {
         std::vector<data_message> msgs;
+        msgs.reserve(static_cast<size_t>(py::len_hint(pairs)));
+        // Batches mostly repeat one topic object: convert and check it once.
+        PyObject* last_topic = nullptr;
+        std::string topic;
         for (auto item : pairs) {
-          auto pair = py::reinterpret_borrow<py::tuple>(item);
-          if (pair.size() != 2)
+          bool tuple = PyTuple_Check(item.ptr());
+          if (!(tuple || PyList_Check(item.ptr()))
+              || PySequence_Fast_GET_SIZE(item.ptr()) != 2)
             throw py::value_error("publish_batch takes (topic, data) pairs");
-          auto str = topic_string(pair[0]);
-          check_user_topic(str);
-          msgs.push_back({std::move(str), to_data(pair[1])});
+          PyObject* t = PySequence_Fast_GET_ITEM(item.ptr(), 0);
+          PyObject* value = PySequence_Fast_GET_ITEM(item.ptr(), 1);
+          if (t != last_topic) {
+            topic = topic_string(t);
+            check_user_topic(topic);
+            last_topic = t;
+          }
+          msgs.push_back({topic, to_data(value)});
         }
         return without_gil([&] { return e.publish(std::move(msgs)); });
       },

@@ -48,11 +48,14 @@ public:
   /// Takes up to `max` messages without waiting.
   std::vector<message_ptr> poll(size_t max = SIZE_MAX);
 
+  /// Takes one message without waiting; nullptr when none waits.
+  message_ptr poll_one();
+
   /// Messages waiting.
   size_t available() const;
 
   /// Readable exactly while messages wait.
-  int fd() const;
+  int fd();
 
   /// Changes the subscription. With `block`, returns once it is in effect.
   void add_topic(std::string topic, bool block = false);
@@ -83,7 +86,7 @@ public:
   bool wait_until(clock::time_point deadline);
   std::vector<status_event> poll(size_t max = SIZE_MAX);
   size_t available() const;
-  int fd() const;
+  int fd();
   void reset();
 
 private:

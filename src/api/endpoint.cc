@@ -36,11 +36,17 @@ std::vector<subscriber::message_ptr> subscriber::poll(size_t max) {
   return queue_->pop(max);
 }
 
+subscriber::message_ptr subscriber::poll_one() {
+  message_ptr result;
+  queue_->pop_one(result);
+  return result;
+}
+
 size_t subscriber::available() const {
   return queue_->size();
 }
 
-int subscriber::fd() const {
+int subscriber::fd() {
   return queue_->fd();
 }
 
@@ -101,7 +107,7 @@ size_t status_subscriber::available() const {
   return queue_->size();
 }
 
-int status_subscriber::fd() const {
+int status_subscriber::fd() {
   return queue_->fd();
 }
 

@@ -771,44 +771,75 @@ size_t core::publish_queue_size() {
 
 void core::drain_publish_queue() {
   waiting_for_writes_ = false;
-  std::unique_lock guard{pub_mtx_};
-  while (!pub_queue_.empty()) {
-    auto& msg = pub_queue_.front();
-    // Local publishers get backpressure instead of an overflow policy: stop
-    // while a peer this message goes to has a full buffer.
-    std::vector<connection*> targets;
-    // A receiver that is not a direct peer is reached through the peers
-    // that subscribe to (or forward) the topic, e.g. a clone two hops away.
-    bool by_topic = msg.receiver.is_nil() || peered_.count(msg.receiver) == 0;
-    for (auto& [id, c] : peered_) {
-      bool wanted = by_topic ? filter_matches(c->filter, msg.topic)
-                             : msg.receiver == id;
-      if (!wanted)
-        continue;
-      if (peer_full(*c)) {
-        waiting_for_writes_ = true;
-        return; // pub_scheduled_ stays set: on_written resumes
+  // Works in batches: one lock per batch, and the targets of a run of
+  // messages on the same topic are computed once.
+  constexpr size_t max_batch = 1024;
+  std::deque<outgoing_message> batch;
+  std::vector<connection*> targets;
+  for (;;) {
+    {
+      std::unique_lock guard{pub_mtx_};
+      if (pub_queue_.empty()) {
+        pub_scheduled_ = false;
+        break;
       }
-      targets.push_back(c);
+      if (pub_queue_.size() >= pub_capacity_)
+        pub_flare_.fire(); // there will be room again
+      auto n = static_cast<std::ptrdiff_t>(
+        std::min(pub_queue_.size(), max_batch));
+      batch.assign(std::make_move_iterator(pub_queue_.begin()),
+                   std::make_move_iterator(pub_queue_.begin() + n));
+      pub_queue_.erase(pub_queue_.begin(), pub_queue_.begin() + n);
     }
-    auto item = std::move(msg);
-    if (pub_queue_.size() == pub_capacity_)
-      pub_flare_.fire();
-    pub_queue_.pop_front();
-    guard.unlock();
-    for (auto* c : targets)
-      send_to(*c, item.frame, true);
-    if (item.command_source != 0
-        && (item.receiver.is_nil() || item.receiver == id_)) {
-      auto env = bin::read_envelope(
-        std::span{item.frame->data() + 4, item.frame->size() - 4});
-      if (env)
-        deliver_command_local(item.topic, env->payload, item.command_source);
+    pub_cv_.notify_all();
+    bool cached = false; // targets are valid for last_topic/last_receiver
+    std::string last_topic;
+    endpoint_id last_receiver;
+    while (!batch.empty()) {
+      auto& item = batch.front();
+      if (!cached || item.topic != last_topic
+          || item.receiver != last_receiver) {
+        cached = true;
+        last_topic = item.topic;
+        last_receiver = item.receiver;
+        targets.clear();
+        // A receiver that is not a direct peer is reached through the peers
+        // that subscribe to (or forward) the topic, e.g. a clone two hops
+        // away.
+        bool by_topic = item.receiver.is_nil()
+                        || peered_.count(item.receiver) == 0;
+        for (auto& [id, c] : peered_)
+          if (by_topic ? filter_matches(c->filter, item.topic)
+                       : item.receiver == id)
+            targets.push_back(c);
+      }
+      // Local publishers get backpressure instead of an overflow policy:
+      // stop while a peer this message goes to has a full buffer.
+      for (auto* c : targets) {
+        if (!c->gone && peer_full(*c)) {
+          std::unique_lock guard{pub_mtx_};
+          pub_queue_.insert(pub_queue_.begin(),
+                            std::make_move_iterator(batch.begin()),
+                            std::make_move_iterator(batch.end()));
+          if (pub_queue_.size() >= pub_capacity_)
+            pub_flare_.extinguish();
+          waiting_for_writes_ = true;
+          return; // pub_scheduled_ stays set: on_written resumes
+        }
+      }
+      for (auto* c : targets)
+        send_to(*c, item.frame, true);
+      if (item.command_source != 0
+          && (item.receiver.is_nil() || item.receiver == id_)) {
+        auto env = bin::read_envelope(
+          std::span{item.frame->data() + 4, item.frame->size() - 4});
+        if (env)
+          deliver_command_local(item.topic, env->payload,
+                                item.command_source);
+      }
+      batch.pop_front();
     }
-    guard.lock();
   }
-  pub_scheduled_ = false;
-  guard.unlock();
   pub_cv_.notify_all();
 }
 

@@ -31,7 +31,8 @@ public:
       return false;
     queue_.push_back(std::move(item));
     if (queue_.size() == 1) {
-      flare_.fire();
+      if (fd_used_)
+        flare_.fire();
       cv_.notify_all();
     }
     if (queue_.size() >= capacity_) {
@@ -50,7 +51,8 @@ public:
       queue_.pop_front();
     queue_.push_back(std::move(item));
     if (queue_.size() == 1) {
-      flare_.fire();
+      if (fd_used_)
+        flare_.fire();
       cv_.notify_all();
     }
   }
@@ -67,7 +69,7 @@ public:
         result.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (n > 0 && queue_.empty())
+      if (n > 0 && queue_.empty() && fd_used_)
         flare_.extinguish();
       // Resume the producer once there is room for a good batch again.
       if (full_ && queue_.size() <= capacity_ / 2) {
@@ -78,6 +80,27 @@ public:
     if (drained)
       drained();
     return result;
+  }
+
+  /// Takes one item without waiting (no allocation: the hot path of get()).
+  bool pop_one(T& out) {
+    std::function<void()> drained;
+    {
+      std::unique_lock guard{mtx_};
+      if (queue_.empty())
+        return false;
+      out = std::move(queue_.front());
+      queue_.pop_front();
+      if (queue_.empty() && fd_used_)
+        flare_.extinguish();
+      if (full_ && queue_.size() <= capacity_ / 2) {
+        full_ = false;
+        drained = on_drained_;
+      }
+    }
+    if (drained)
+      drained();
+    return true;
   }
 
   /// Waits until an item is available, the queue closed, or `deadline`.
@@ -101,7 +124,17 @@ public:
 
   size_t capacity() const noexcept { return capacity_; }
 
-  int fd() const noexcept { return flare_.fd(); }
+  /// The flare costs two syscalls per empty <-> non-empty round: it is
+  /// only kept up to date once somebody asked for the descriptor.
+  int fd() {
+    std::unique_lock guard{mtx_};
+    if (!fd_used_) {
+      fd_used_ = true;
+      if (!queue_.empty())
+        flare_.fire();
+    }
+    return flare_.fd();
+  }
 
   /// Wakes all waiters; later pushes are ignored. Queued items stay poppable.
   void close() {
@@ -129,6 +162,7 @@ private:
   size_t capacity_;
   bool full_ = false;
   bool closed_ = false;
+  bool fd_used_ = false;
   std::function<void()> on_drained_;
   flare flare_;
 };

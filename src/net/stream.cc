@@ -135,9 +135,9 @@ void stream::do_write() {
     }
     return;
   }
-  // Gather up to 64 queued frames into one write.
+  // Gather up to 512 queued frames into one write (IOV_MAX is 1024).
   std::vector<asio::const_buffer> bufs;
-  in_flight_ = std::min<size_t>(queue_.size(), 64);
+  in_flight_ = std::min<size_t>(queue_.size(), 512);
   bufs.reserve(in_flight_);
   for (size_t i = 0; i < in_flight_; ++i)
     bufs.emplace_back(queue_[i]->data(), queue_[i]->size());
