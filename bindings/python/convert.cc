@@ -92,6 +92,20 @@ int64_t ns_to_us(int64_t ns) {
 
 // -- Python -> data -------------------------------------------------------------
 
+// Broker's order, with the common cases (two strings, two integers) decided
+// inline instead of through compare()'s variant visit.
+inline bool fast_less(const data& x, const data& y) noexcept {
+  auto* xs = x.get_if<std::string>();
+  auto* ys = y.get_if<std::string>();
+  if (xs && ys)
+    return *xs < *ys;
+  auto* xi = x.get_if<integer>();
+  auto* yi = y.get_if<integer>();
+  if (xi && yi)
+    return *xi < *yi;
+  return x < y;
+}
+
 class from_py_converter {
 public:
   bool convert(PyObject* obj, data& out, int depth);
@@ -325,17 +339,21 @@ private:
         if (!ok)
           return false;
       }
-      std::stable_sort(entries.begin(), entries.end(),
-                       [](const auto& x, const auto& y) {
-                         return x.first < y.first;
-                       });
-      for (auto& [k, v] : entries) {
+      // Sort pointers, not the (larger) pairs themselves.
+      std::vector<std::pair<data, data>*> order;
+      order.reserve(entries.size());
+      for (auto& e : entries)
+        order.push_back(&e);
+      std::stable_sort(order.begin(), order.end(), [](auto* x, auto* y) {
+        return fast_less(x->first, y->first);
+      });
+      for (auto* e : order) {
         // Keys distinct in Python may be equal in Broker (b"a" and "a"):
         // the later one wins, as with repeated assignment.
-        if (!xs.empty() && std::prev(xs.end())->first == k)
-          std::prev(xs.end())->second = std::move(v);
+        if (!xs.empty() && std::prev(xs.end())->first == e->first)
+          std::prev(xs.end())->second = std::move(e->second);
         else
-          xs.emplace_hint(xs.end(), std::move(k), std::move(v));
+          xs.emplace_hint(xs.end(), std::move(e->first), std::move(e->second));
       }
     } else {
       PyObject* items = PyMapping_Items(obj);
@@ -456,11 +474,16 @@ bool from_py_converter::convert(PyObject* obj, data& out, int depth) {
     });
     if (!ok)
       return false;
-    std::sort(items.begin(), items.end());
-    set xs;
+    std::vector<data*> order;
+    order.reserve(items.size());
     for (auto& x : items)
-      if (xs.empty() || !(*std::prev(xs.end()) == x))
-        xs.emplace_hint(xs.end(), std::move(x));
+      order.push_back(&x);
+    std::sort(order.begin(), order.end(),
+              [](auto* x, auto* y) { return fast_less(*x, *y); });
+    set xs;
+    for (auto* x : order)
+      if (xs.empty() || !(*std::prev(xs.end()) == *x))
+        xs.emplace_hint(xs.end(), std::move(*x));
     out = data{std::move(xs)};
     return true;
   }
