@@ -43,15 +43,16 @@ def _split_get_args(args, kwargs):
     return n, timeout
 
 
-class Subscriber:
-    """Receives ``(topic, value)`` messages for a set of topic prefixes."""
+class _Queue:
+    """What data and status subscribers share: real Broker's ``get``
+    overloads, ``poll``, ``available``, ``fd`` and ``reset``."""
 
     def __init__(self, impl, endpoint):
         self._impl = impl
         self._endpoint = endpoint  # keeps the endpoint alive
 
     def get(self, *args, **kwargs):
-        """``get()`` blocks for one message; ``get(timeout)`` returns None on
+        """``get()`` blocks for one item; ``get(timeout)`` returns None on
         timeout; ``get(n, timeout=None)`` returns a list of up to n."""
         if not kwargs:  # fast paths of the common calls
             if not args:
@@ -64,15 +65,28 @@ class Subscriber:
         return self._impl.get_n(n, timeout)
 
     def poll(self) -> list:
-        """All messages available now, without waiting."""
+        """Everything available now, without waiting."""
         return self._impl.poll()
 
     def available(self) -> int:
         return self._impl.available()
 
     def fd(self) -> int:
-        """Readable exactly while messages wait (select, selectors, asyncio)."""
+        """Readable exactly while items wait (select, selectors, asyncio)."""
         return self._impl.fd()
+
+    def reset(self) -> None:
+        self._impl.reset()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.reset()
+
+
+class Subscriber(_Queue):
+    """Receives ``(topic, value)`` messages for a set of topic prefixes."""
 
     def add_topic(self, topic, block: bool = False) -> None:
         self._impl.add_topic(topic, block)
@@ -80,50 +94,13 @@ class Subscriber:
     def remove_topic(self, topic, block: bool = False) -> None:
         self._impl.remove_topic(topic, block)
 
-    def reset(self) -> None:
-        self._impl.reset()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.reset()
-
 
 class SafeSubscriber(Subscriber):
     """A subscriber whose values are immutable and hashable (safe conversion)."""
 
 
-class StatusSubscriber:
+class StatusSubscriber(_Queue):
     """Receives ``broker.Status`` and ``broker.Error`` events."""
-
-    def __init__(self, impl, endpoint):
-        self._impl = impl
-        self._endpoint = endpoint
-
-    def get(self, *args, **kwargs):
-        n, timeout = _split_get_args(args, kwargs)
-        if n is None:
-            return self._impl.get(timeout)
-        return self._impl.get_n(n, timeout)
-
-    def poll(self) -> list:
-        return self._impl.poll()
-
-    def available(self) -> int:
-        return self._impl.available()
-
-    def fd(self) -> int:
-        return self._impl.fd()
-
-    def reset(self) -> None:
-        self._impl.reset()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.reset()
 
 
 class Publisher:

@@ -34,3 +34,25 @@ bool from_py(PyObject* obj, data& out);
 PyObject* to_py(const data& x, bool safe);
 
 } // namespace broker::python
+
+// pybind11 conveniences over the two functions above, throwing
+// py::error_already_set on failure (for the init_*.cc files).
+#include <pybind11/pybind11.h>
+
+namespace broker::python {
+
+inline data to_data(pybind11::handle obj) {
+  data result;
+  if (!from_py(obj.ptr(), result))
+    throw pybind11::error_already_set();
+  return result;
+}
+
+inline pybind11::object to_object(const data& x, bool safe = false) {
+  PyObject* obj = to_py(x, safe);
+  if (obj == nullptr)
+    throw pybind11::error_already_set();
+  return pybind11::reinterpret_steal<pybind11::object>(obj);
+}
+
+} // namespace broker::python

@@ -14,24 +14,6 @@ namespace py = pybind11;
 
 namespace broker::python {
 
-namespace {
-
-py::object to_object(const data& x, bool safe) {
-  PyObject* obj = to_py(x, safe);
-  if (obj == nullptr)
-    throw py::error_already_set();
-  return py::reinterpret_steal<py::object>(obj);
-}
-
-data from_object(py::handle obj) {
-  data result;
-  if (!from_py(obj.ptr(), result))
-    throw py::error_already_set();
-  return result;
-}
-
-} // namespace
-
 void init_data(py::module_& m) {
   py::enum_<ec>(m, "EC", "Broker's error codes (real Broker's values).")
     .value("None_", ec::none)
@@ -114,9 +96,9 @@ void init_data(py::module_& m) {
     .value("Table", data_type::table)
     .value("Vector", data_type::vector);
   cls
-    .def(py::init([](py::handle x) { return from_object(x); }),
+    .def(py::init([](py::handle x) { return to_data(x); }),
          py::arg("value") = py::none())
-    .def_static("from_py", &from_object, py::arg("value"),
+    .def_static("from_py", &to_data, py::arg("value"),
                 "Converts a Python value to Data.")
     .def("to_py", &to_object, py::arg("safe") = false,
          "Converts to Python; safe=True returns hashable, immutable forms.")

@@ -119,13 +119,6 @@ std::vector<std::string> topic_list(py::handle ts) {
   return result;
 }
 
-data to_data(py::handle obj) {
-  data result;
-  if (!from_py(obj.ptr(), result))
-    throw py::error_already_set();
-  return result;
-}
-
 void check_user_topic(const std::string& t) {
   if (topic::is_reserved(t))
     throw py::value_error("cannot publish on reserved topic " + t);

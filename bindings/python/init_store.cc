@@ -17,20 +17,6 @@ namespace broker::python {
 
 namespace {
 
-data to_data(py::handle obj) {
-  data result;
-  if (!from_py(obj.ptr(), result))
-    throw py::error_already_set();
-  return result;
-}
-
-py::object to_object(const data& x) {
-  PyObject* obj = to_py(x, false);
-  if (obj == nullptr)
-    throw py::error_already_set();
-  return py::reinterpret_steal<py::object>(obj);
-}
-
 /// Seconds (float/int), a timedelta or a broker.Timespan -> timespan.
 store::expiry_type expiry_of(py::handle x) {
   if (x.is_none())

@@ -18,20 +18,6 @@ struct zeek_event : data {
   explicit zeek_event(data x) : data(std::move(x)) {}
 };
 
-data to_data(py::handle obj) {
-  data result;
-  if (!from_py(obj.ptr(), result))
-    throw py::error_already_set();
-  return result;
-}
-
-py::object to_object(const data& x, bool safe) {
-  PyObject* obj = to_py(x, safe);
-  if (obj == nullptr)
-    throw py::error_already_set();
-  return py::reinterpret_steal<py::object>(obj);
-}
-
 zeek::event_view view_of(const zeek_event& ev) {
   auto view = zeek::parse_event(ev);
   if (!view)

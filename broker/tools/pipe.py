@@ -165,15 +165,18 @@ def publish(args) -> int:
         connect(ep, args, timeout)
         if not wait_until(lambda: topic_covered(ep, topic), timeout):
             raise _Failure(f"no peer subscribed to {topic} within {timeout:g} s")
-        bad = 0
+        bad = sent = 0
         for lineno, line in enumerate(sys.stdin, 1):
+            if args.count is not None and sent >= args.count:
+                break
             if not line.strip():
                 continue
             try:
                 ep.publish(topic, from_line(line, args.plain))
+                sent += 1
             except (ValueError, TypeError, OverflowError) as e:
                 bad += 1
-                err(PROG, f"line {lineno}: {e}")
+                err(args.prog, f"line {lineno}: {e}")
                 if not args.keep_going:
                     break
     return 3 if bad else 0
@@ -266,6 +269,7 @@ def build_parser(prog: str | None) -> argparse.ArgumentParser:
         help=f"bound on each wait before sending: peering, --wait-peers, a "
         f"subscriber for TOPIC (default {DEFAULT_TIMEOUT:g})",
     )
+    p.add_argument("--count", type=int, metavar="N", help="stop after publishing N values")
     p.add_argument(
         "--keep-going",
         action="store_true",
@@ -297,6 +301,7 @@ def build_parser(prog: str | None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     ap = build_parser(prog)
     args = ap.parse_args(argv)
+    args.prog = ap.prog
     try:
         if args.peer is not None:
             args.peer = parse_endpoint(args.peer)
@@ -314,7 +319,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     try:
         return publish(args) if args.command == "publish" else subscribe(args)
     except _Failure as e:
-        err(prog or PROG, str(e))
+        err(args.prog, str(e))
         return 1
     except KeyboardInterrupt:
         return 1 if args.command == "publish" else 0

@@ -61,11 +61,13 @@ public:
 
   size_t consumers() const noexcept { return consumers_.size(); }
 
-  /// Numbers, buffers and sends a payload.
+  /// Numbers, buffers and sends a payload. Without consumers it is dropped
+  /// and does not consume a sequence number (as in real Broker): a consumer
+  /// attaching later starts at the unchanged offset.
   void produce(Payload payload) {
-    auto seq = ++seq_;
     if (consumers_.empty())
-      return; // nobody attached: new consumers start after `seq`
+      return;
+    auto seq = ++seq_;
     buf_.emplace(seq, payload);
     hooks_.send(seq, payload);
   }

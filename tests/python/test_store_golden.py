@@ -408,6 +408,7 @@ class Replay:
         self.raw_last_action = None  # last action seq we sent
         self.impl_entity = None  # the impl's store actor entity
         self.awaiting: list = []  # what expect() waits for
+        self.answered = 0  # frames matched by expect()
         self.attached = False  # a clone's attach handshake is complete
 
     # entities
@@ -531,9 +532,11 @@ class Replay:
         if f.filter is not None:
             assert isinstance(x, list), f"{where}: expected a routing update, got {x}"
             assert x == f.filter, where
+            self.answered += 1
             return x
         assert isinstance(x, Command), f"{where}: expected {f.cmd}, got routing update {x}"
         self.compare(f, env, x, where)
+        self.answered += 1
         return x
 
     def compare(self, f: Frame, env: dict, got: Command, where: str) -> None:
@@ -687,7 +690,10 @@ def make_checks(side: str, store, model_frames: list[Frame], frames_seen: Model)
     return checks
 
 
-def test_our_master_answers_the_clone_side():
+@pytest.mark.parametrize("events", [False, True], ids=["plain", "with-store-events"])
+def test_our_master_answers_the_clone_side(events):
+    """`events`: a local subscriber to store events exists, which must not
+    change what goes on the wire."""
     frames = capture_frames()
     results = call_results()
     master_frames = [
@@ -697,6 +703,8 @@ def test_our_master_answers_the_clone_side():
     ]
     with broker.Endpoint() as ep:
         status = ep.make_status_subscriber(True)
+        if events:
+            store_events = ep.make_subscriber("<$>/local/data/store-events", qsize=1000)
         peer = connect(ep, [CLONE_TOPIC])
         try:
             store = {}
@@ -762,6 +770,10 @@ def test_our_master_answers_the_clone_side():
             # Every answer the real master gave, ours gave (frame by frame
             # above); in total the same number of actions.
             assert replay.impl_last_action == 37
+            # routing update, ack_clone, cumulative_ack(1), 36 actions
+            assert replay.answered == 39
+            if events:
+                assert store_events.poll(), "no store events delivered"
             assert errors_of(status) == []
         finally:
             peer.close()
@@ -852,6 +864,9 @@ def test_our_clone_answers_the_master_side():
                 ("keepalive", 16), ("cumulative_ack", 37)
             }, [str(x) for x in idle]
             assert replay.impl_last_action == 16
+            # routing update, nack([0]), cumulative_ack(1), attach_writer,
+            # 15 writes
+            assert replay.answered == 19
             assert errors_of(status) == []
         finally:
             peer.close()

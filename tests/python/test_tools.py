@@ -339,6 +339,31 @@ def test_pipe_publish_listens_and_waits_for_peers(tool):
     assert [json.loads(x)["value"] for x in out.splitlines()] == ["a", "b"]
 
 
+def test_pipe_publish_stops_after_count(tool, run):
+    sub, port = listening_subscriber(tool, "/n", "--plain", "--count", 3)
+    r = run(
+        "pipe",
+        "publish",
+        "/n",
+        "--plain",
+        "--peer",
+        f"127.0.0.1:{port}",
+        "--count",
+        2,
+        input="1\n2\n3\n",
+    )
+    assert r.returncode == 0, r.stderr
+    assert (
+        run(
+            "pipe", "publish", "/n", "--plain", "--peer", f"127.0.0.1:{port}", input="4\n"
+        ).returncode
+        == 0
+    )
+    rc, out, err = sub.finish()
+    assert rc == 0, err
+    assert [json.loads(x)["value"] for x in out.splitlines()] == [1, 2, 4]
+
+
 def test_pipe_runtime_failures_exit_1(run):
     r = run(
         "pipe", "publish", "/x", "--peer", f"127.0.0.1:{free_port()}", "--timeout", 0.5, input="1\n"

@@ -331,9 +331,13 @@ TEST(ChannelTest, NackForATrimmedSequenceNumberFails) {
   EXPECT_EQ(n.resends, (std::vector<std::pair<int, uint64_t>>{{1, 6}, {1, 7}}));
 }
 
-TEST(ChannelTest, NothingIsBufferedWithoutConsumers) {
+TEST(ChannelTest, NothingIsSentOrNumberedWithoutConsumers) {
   net n{std::vector<int>{}};
+  n.producer().set_offset(1);
   n.produce(5);
+  // As in real Broker: dropped, not numbered (a master's first ack_clone
+  // keeps offset 1 however many writes came before any clone).
+  EXPECT_EQ(n.producer().seq(), 1u);
   EXPECT_EQ(n.producer().buffered(), 0u);
   EXPECT_TRUE(n.producer().idle());
   EXPECT_EQ(n.producer().consumers(), 0u);
@@ -345,7 +349,12 @@ TEST(ChannelTest, NothingIsBufferedWithoutConsumers) {
   EXPECT_FALSE(n.producer().idle());
   EXPECT_EQ(n.producer().buffered(), 2u);
   EXPECT_EQ(n.run_until_idle(), 5);
-  n.expect_sequence(7, 6, 7);
+  n.expect_sequence(7, 2, 3);
+  // The last consumer leaving: dropped again, numbering paused.
+  n.producer().remove(7);
+  n.produce(4);
+  EXPECT_EQ(n.producer().seq(), 3u);
+  EXPECT_EQ(n.producer().buffered(), 0u);
 }
 
 TEST(ChannelTest, IdleTracksEveryConsumer) {
