@@ -659,7 +659,21 @@ struct to_py_visitor {
   PyObject* operator()(const none&) const { Py_RETURN_NONE; }
   PyObject* operator()(boolean x) const { return PyBool_FromLong(x); }
   PyObject* operator()(count x) const {
-    return call1(types.count, PyLong_FromUnsignedLongLong(x));
+    // int's own constructor builds the subclass instance directly, without
+    // running Count.__new__ in Python (a received value is in range).
+    PyObject* args = PyTuple_New(1);
+    if (args == nullptr)
+      return nullptr;
+    PyObject* v = PyLong_FromUnsignedLongLong(x);
+    if (v == nullptr) {
+      Py_DECREF(args);
+      return nullptr;
+    }
+    PyTuple_SET_ITEM(args, 0, v);
+    PyObject* result = PyLong_Type.tp_new(
+      reinterpret_cast<PyTypeObject*>(types.count), args, nullptr);
+    Py_DECREF(args);
+    return result;
   }
   PyObject* operator()(integer x) const { return PyLong_FromLongLong(x); }
   PyObject* operator()(real x) const { return PyFloat_FromDouble(x); }

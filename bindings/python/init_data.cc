@@ -69,6 +69,12 @@ void init_data(py::module_& m) {
          [](const topic& x, const std::string& y) { return x / topic{y}; })
     .def("prefix_of", &topic::prefix_of, py::arg("other"),
          "Whether a subscription to this topic receives messages on `other`.")
+    .def(
+      "prefix_of",
+      [](const topic& x, const topic& other) {
+        return x.prefix_of(other.string());
+      },
+      py::arg("other"))
     .def_static("is_reserved", &topic::is_reserved)
     .def(py::self == py::self)
     .def(py::self < py::self)

@@ -4,7 +4,10 @@ The pong side listens on 127.0.0.1 and answers every Zeek event
 ``ping(n)`` on /topic/test with ``pong(n)``. The ping side peers with it,
 sends ``ping(0)`` ... ``ping(COUNT-1)`` one at a time and prints each
 answer as ``received pong[n]``, like the ping.py/ping.zeek pair in Broker's
-documentation. Without --role, this process starts the pong side as a
+documentation. The two processes also share a data store: the pong side
+holds the master of store "demo" and counts the pings in it; the ping side
+holds a clone and prints what the master wrote. Without --role, this
+process starts the pong side as a
 second process (``python -m broker.tools.demo --role pong --port 0``) and
 plays the ping side itself; both exit 0 when every pong arrived.
 
@@ -27,6 +30,7 @@ from broker.zeek import Event
 from ._common import peer_within, topic_covered, wait_until
 
 TOPIC = "/topic/test"
+STORE = "demo"
 
 
 def say(side: str, text: str) -> None:
@@ -42,6 +46,8 @@ def run_pong(host: str, port: int, timeout: float) -> int:
     with broker.Endpoint() as ep:
         sub = ep.make_subscriber(TOPIC)
         statuses = ep.make_status_subscriber(True)
+        master = ep.attach_master(STORE, broker.Backend.Memory)
+        master.put("pings", broker.Count(0))
         bound = ep.listen(host, port)
         if not bound:
             say("pong", f"could not listen on {host}:{port}")
@@ -62,6 +68,10 @@ def run_pong(host: str, port: int, timeout: float) -> int:
                 except (TypeError, ValueError):
                     continue  # not a Zeek event: not for us
                 if ping.name() == "ping":
+                    # The store first, so the pinger's clone has it by the
+                    # time the pong arrives (both travel the same link).
+                    master.increment("pings", broker.Count(1))
+                    master.put("last_ping", ping.args()[0])
                     ep.publish(TOPIC, Event("pong", *ping.args()))
                     answered += 1
             for ev in statuses.poll():
@@ -93,6 +103,7 @@ def run_ping(host: str, port: int, count: int, timeout: float) -> int:
             say("ping", f"the other side never subscribed to {TOPIC}")
             return 1
         say("ping", f"peered; the other side subscribes to {TOPIC}")
+        clone = ep.attach_clone(STORE, resync_interval=0.1)
         for n in range(count):
             say("ping", f"sending Zeek event ping({n}) on {TOPIC}")
             ep.publish(TOPIC, Event("ping", n))
@@ -105,6 +116,15 @@ def run_ping(host: str, port: int, count: int, timeout: float) -> int:
             if pong.name() != "pong" or pong.args() != [n]:
                 say("ping", f"expected pong[{n}]")
                 return 1
+        if not wait_until(lambda: clone.get("pings") == broker.Count(count), timeout):
+            say("ping", f"the clone of store {STORE!r} never saw {count} pings")
+            return 1
+        say(
+            "ping",
+            f"clone of store {STORE!r} sees pings={clone.get('pings')}, "
+            f"last_ping={clone.get('last_ping')} (written by the pong side's master)",
+        )
+        clone.reset()
         say("ping", f"all {count} pongs received; saying goodbye")
     return 0
 

@@ -175,3 +175,20 @@ def test_pubsub(tmp_path):
     assert "alice got /demo/alerts/high: {" in r.stdout
     assert "alice got /demo/alerts/low: (2, 'x', 3.14)" in r.stdout
     assert "bob got /demo/replies: 'thanks, bob'" in r.stdout
+
+
+def test_stores(tmp_path):
+    r = run("stores.py", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "clone sees apples = Count(3)" in r.stdout
+    assert "master sees apples = Count(5) tags = ['fresh', 'local']" in r.stdout
+    assert "put_unique from the clone: True" in r.stdout
+    assert "again: False" in r.stdout
+    assert "the expiring key disappeared on the clone too" in r.stdout
+
+
+def test_stores_with_sqlite(tmp_path):
+    db = tmp_path / "inventory.sqlite"
+    r = run("stores.py", "--sqlite", db, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert db.exists()

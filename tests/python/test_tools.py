@@ -186,6 +186,8 @@ def test_demo_runs_ping_pong_across_two_processes(run):
     received = [x for x in r.stdout.splitlines() if x.startswith("received")]
     assert received == [f"received pong[{n}]" for n in range(5)]
     assert "pong side with 0" in r.stdout
+    # The two processes share a store: the pinger's clone sees the master.
+    assert "clone of store 'demo' sees pings=Count(5), last_ping=4" in r.stdout
 
 
 def test_demo_fails_cleanly_without_a_pong_side(run):

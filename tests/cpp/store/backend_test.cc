@@ -513,15 +513,27 @@ TEST_F(SqliteBackendFile, ReopenKeepsDataAndExpiries) {
   }
 }
 
-TEST_F(SqliteBackendFile, PutIsCommittedBeforeReturning) {
+TEST_F(SqliteBackendFile, WritesAreCommittedByFlush) {
   auto b = open_sqlite({.path = path_, .synchronous = "normal",
                         .journal_mode = "wal"});
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(b->put("k", "v", std::nullopt));
   ASSERT_TRUE(b->add("n", count{1}, data_type::count, std::nullopt));
-  // Another connection sees the rows while the backend is still open.
+  // Batched in a transaction: the backend itself reads its own writes...
+  EXPECT_EQ(*b->size(), 2u);
+  // ...and after flush() another connection sees them too.
+  ASSERT_TRUE(b->flush());
   EXPECT_EQ(raw_query(path_, "SELECT count(*) FROM store"), "2");
   EXPECT_EQ(raw_query(path_, "PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteBackendFile, ABigBatchCommitsOnItsOwn) {
+  auto b = open_sqlite({.path = path_});
+  ASSERT_NE(b, nullptr);
+  for (int i = 0; i < 5000; ++i)
+    ASSERT_TRUE(b->put(data{i}, data{"v"}, std::nullopt));
+  // At most 4096 writes wait for a commit.
+  EXPECT_NE(raw_query(path_, "SELECT count(*) FROM store"), "0");
 }
 
 TEST_F(SqliteBackendFile, RecordsFormatVersionAndCreatesDirectories) {
