@@ -14,8 +14,9 @@ SCRIPT = textwrap.dedent(
     ep = broker.Endpoint()
     sub = ep.make_subscriber("/nothing")
     status = ep.make_status_subscriber(True)
-    print("ready", flush=True)
     try:
+        # Inside the try: a SIGINT right after "ready" is still caught here.
+        print("ready", flush=True)
         (status if sys.argv[1] == "status" else sub).get()
     except KeyboardInterrupt:
         print("interrupted", flush=True)

@@ -136,6 +136,13 @@ class Command:
         def show(v):
             if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], bytes):
                 return f"{v[0].hex()[:8]}#{v[1]}"
+            if isinstance(v, bytes):
+                try:
+                    return repr(to_python(v))
+                except (ValueError, AssertionError, IndexError):
+                    return v.hex()
+            if isinstance(v, list) and v and isinstance(v[0], tuple):
+                return "{" + ", ".join(f"{show(k)}: {show(x)}" for k, x in v) + "}"
             return repr(v)
 
         args = ", ".join(f"{k}={show(v)}" for k, v in self.args.items())
@@ -401,7 +408,6 @@ class Replay:
         # Capture entity -> ours: the raw side keeps its object ids, the
         # implementation's are learned (a bijection) from its frames.
         self.entities: dict = {NIL_ENTITY: NIL_ENTITY}
-        self.backlog: list = []  # received, not yet consumed (env, cmd|filter)
         self.periodic: list = []  # keepalive/cumulative_ack seen from impl
         # Consistency state for periodic frames.
         self.impl_last_action = None  # last action seq the impl produced
