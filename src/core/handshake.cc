@@ -28,6 +28,16 @@ handshake::step handshake::fail(const context& ctx, ec code, std::string why,
   return result;
 }
 
+std::optional<handshake::step>
+handshake::accept_hello(const context& ctx, const bin::hello_msg& hello) {
+  if (!versions_ok(hello.min_version, hello.max_version))
+    return fail(ctx, ec::peer_incompatible, "unsupported versions offered");
+  if (hello.sender == ctx.self)
+    return fail(ctx, ec::logic_error, "connected to itself");
+  peer_ = hello.sender;
+  return std::nullopt;
+}
+
 handshake::step handshake::originate(const context& ctx) {
   originator_ = true;
   if (ctx.redundant(*peer_, true))
@@ -55,12 +65,8 @@ handshake::step handshake::handle(const context& ctx,
   switch (state_) {
     case state::await_hello:
       if (auto* hello = std::get_if<bin::hello_msg>(&msg)) {
-        if (!versions_ok(hello->min_version, hello->max_version))
-          return fail(ctx, ec::peer_incompatible,
-                      "unsupported versions offered");
-        if (hello->sender == ctx.self)
-          return fail(ctx, ec::logic_error, "connected to itself");
-        peer_ = hello->sender;
+        if (auto refused = accept_hello(ctx, *hello))
+          return std::move(*refused);
         if (ctx.self < *peer_)
           return originate(ctx);
         step result;
@@ -72,12 +78,8 @@ handshake::step handshake::handle(const context& ctx,
       break;
     case state::await_hello_or_vs:
       if (auto* hello = std::get_if<bin::hello_msg>(&msg)) {
-        if (!versions_ok(hello->min_version, hello->max_version))
-          return fail(ctx, ec::peer_incompatible,
-                      "unsupported versions offered");
-        if (hello->sender == ctx.self)
-          return fail(ctx, ec::logic_error, "connected to itself");
-        peer_ = hello->sender;
+        if (auto refused = accept_hello(ctx, *hello))
+          return std::move(*refused);
         if (!(ctx.self < *peer_))
           return fail(ctx, ec::logic_error,
                       "peer sent hello although it has the smaller id");

@@ -81,6 +81,9 @@ private:
            && max >= format::bin::protocol_version;
   }
   step originate(const context& ctx);
+  /// Checks a hello and records the peer. @returns the refusal, if any.
+  std::optional<step> accept_hello(const context& ctx,
+                                   const format::bin::hello_msg& hello);
 
   role role_;
   state state_ = state::start;
