@@ -1,0 +1,896 @@
+"""Type stub of broker._broker, the C++ extension (generated with
+pybind11-stubgen, then flattened: the `zeek` submodule is typed as Any).
+Use `import broker`."""
+from __future__ import annotations
+
+import collections.abc
+import typing
+
+zeek: typing.Any
+__all__: list[str] = ['Backend', 'BrokerOptions', 'Configuration', 'Data', 'EC', 'EndpointInfo', 'Error', 'NetworkInfo', 'OverflowPolicy', 'PeerFlags', 'PeerInfo', 'PeerStatus', 'SC', 'Status', 'Topic', 'zeek']
+class EC:
+    """
+    Broker's error codes (real Broker's values).
+    
+    Members:
+    
+      None_
+    
+      Unspecified
+    
+      PeerIncompatible
+    
+      PeerInvalid
+    
+      PeerUnavailable
+    
+      PeerDisconnectDuringHandshake
+    
+      PeerTimeout
+    
+      MasterExists
+    
+      NoSuchMaster
+    
+      NoSuchKey
+    
+      RequestTimeout
+    
+      TypeClash
+    
+      InvalidData
+    
+      BackendFailure
+    
+      StaleData
+    
+      CannotOpenFile
+    
+      CannotWriteFile
+    
+      InvalidTopicKey
+    
+      EndOfFile
+    
+      InvalidTag
+    
+      InvalidMessage
+    
+      InvalidStatus
+    
+      ConversionFailed
+    
+      ConsumerExists
+    
+      ConnectionTimeout
+    
+      BadMemberFunctionCall
+    
+      RepeatedRequestId
+    
+      BrokenClone
+    
+      ShuttingDown
+    
+      InvalidPeeringRequest
+    
+      RepeatedPeeringHandshakeRequest
+    
+      UnexpectedHandshakeMessage
+    
+      InvalidHandshakeState
+    
+      NoPathToPeer
+    
+      NoConnectorAvailable
+    
+      CannotOpenResource
+    
+      SerializationFailed
+    
+      DeserializationFailed
+    
+      WrongMagicNumber
+    
+      RedundantConnection
+    
+      LogicError
+    
+      InvalidJson
+    """
+    BackendFailure: typing.ClassVar[EC]
+    BadMemberFunctionCall: typing.ClassVar[EC]
+    BrokenClone: typing.ClassVar[EC]
+    CannotOpenFile: typing.ClassVar[EC]
+    CannotOpenResource: typing.ClassVar[EC]
+    CannotWriteFile: typing.ClassVar[EC]
+    ConnectionTimeout: typing.ClassVar[EC]
+    ConsumerExists: typing.ClassVar[EC]
+    ConversionFailed: typing.ClassVar[EC]
+    DeserializationFailed: typing.ClassVar[EC]
+    EndOfFile: typing.ClassVar[EC]
+    InvalidData: typing.ClassVar[EC]
+    InvalidHandshakeState: typing.ClassVar[EC]
+    InvalidJson: typing.ClassVar[EC]
+    InvalidMessage: typing.ClassVar[EC]
+    InvalidPeeringRequest: typing.ClassVar[EC]
+    InvalidStatus: typing.ClassVar[EC]
+    InvalidTag: typing.ClassVar[EC]
+    InvalidTopicKey: typing.ClassVar[EC]
+    LogicError: typing.ClassVar[EC]
+    MasterExists: typing.ClassVar[EC]
+    NoConnectorAvailable: typing.ClassVar[EC]
+    NoPathToPeer: typing.ClassVar[EC]
+    NoSuchKey: typing.ClassVar[EC]
+    NoSuchMaster: typing.ClassVar[EC]
+    None_: typing.ClassVar[EC]
+    PeerDisconnectDuringHandshake: typing.ClassVar[EC]
+    PeerIncompatible: typing.ClassVar[EC]
+    PeerInvalid: typing.ClassVar[EC]
+    PeerTimeout: typing.ClassVar[EC]
+    PeerUnavailable: typing.ClassVar[EC]
+    RedundantConnection: typing.ClassVar[EC]
+    RepeatedPeeringHandshakeRequest: typing.ClassVar[EC]
+    RepeatedRequestId: typing.ClassVar[EC]
+    RequestTimeout: typing.ClassVar[EC]
+    SerializationFailed: typing.ClassVar[EC]
+    ShuttingDown: typing.ClassVar[EC]
+    StaleData: typing.ClassVar[EC]
+    TypeClash: typing.ClassVar[EC]
+    UnexpectedHandshakeMessage: typing.ClassVar[EC]
+    Unspecified: typing.ClassVar[EC]
+    WrongMagicNumber: typing.ClassVar[EC]
+    __members__: typing.ClassVar[dict[str, EC]]
+    @typing.overload
+    def __eq__(self, other: EC) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: EC) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class Topic:
+    """
+    A /-separated topic string.
+    """
+    @staticmethod
+    def is_reserved(arg0: str) -> bool:
+        ...
+    def __eq__(self, arg0: Topic) -> bool:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __init__(self, topic: str = '') -> None:
+        ...
+    def __lt__(self, arg0: Topic) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __str__(self) -> str:
+        ...
+    @typing.overload
+    def __truediv__(self, arg0: Topic) -> Topic:
+        ...
+    @typing.overload
+    def __truediv__(self, arg0: str) -> Topic:
+        ...
+    @typing.overload
+    def prefix_of(self, other: str) -> bool:
+        """
+        Whether a subscription to this topic receives messages on `other`.
+        """
+    @typing.overload
+    def prefix_of(self, other: Topic) -> bool:
+        ...
+    def string(self) -> str:
+        ...
+class Data:
+    """
+    A Broker value (SPEC §2).
+    """
+    class Type:
+        """
+        Members:
+        
+          Nil
+        
+          Boolean
+        
+          Count
+        
+          Integer
+        
+          Real
+        
+          String
+        
+          Address
+        
+          Subnet
+        
+          Port
+        
+          Timestamp
+        
+          Timespan
+        
+          EnumValue
+        
+          Set
+        
+          Table
+        
+          Vector
+        """
+        Address: typing.ClassVar[Data.Type]
+        Boolean: typing.ClassVar[Data.Type]
+        Count: typing.ClassVar[Data.Type]
+        EnumValue: typing.ClassVar[Data.Type]
+        Integer: typing.ClassVar[Data.Type]
+        Nil: typing.ClassVar[Data.Type]
+        Port: typing.ClassVar[Data.Type]
+        Real: typing.ClassVar[Data.Type]
+        Set: typing.ClassVar[Data.Type]
+        String: typing.ClassVar[Data.Type]
+        Subnet: typing.ClassVar[Data.Type]
+        Table: typing.ClassVar[Data.Type]
+        Timespan: typing.ClassVar[Data.Type]
+        Timestamp: typing.ClassVar[Data.Type]
+        Vector: typing.ClassVar[Data.Type]
+        __members__: typing.ClassVar[dict[str, Data.Type]]
+        @typing.overload
+        def __eq__(self, other: Data.Type) -> bool:
+            ...
+        @typing.overload
+        def __eq__(self, other: typing.Any) -> bool:
+            ...
+        def __getstate__(self) -> int:
+            ...
+        def __hash__(self) -> int:
+            ...
+        def __index__(self) -> int:
+            ...
+        def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+            ...
+        def __int__(self) -> int:
+            ...
+        @typing.overload
+        def __ne__(self, other: Data.Type) -> bool:
+            ...
+        @typing.overload
+        def __ne__(self, other: typing.Any) -> bool:
+            ...
+        def __repr__(self) -> str:
+            ...
+        def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+            ...
+        def __str__(self) -> str:
+            ...
+        @property
+        def name(self) -> str:
+            ...
+        @property
+        def value(self) -> int:
+            ...
+    @staticmethod
+    def from_bytes(data: bytes) -> Data:
+        """
+        Decodes the wire format v1 encoding.
+        """
+    @staticmethod
+    def from_json(text: str) -> Data:
+        """
+        Decodes the WebSocket API's JSON encoding.
+        """
+    @staticmethod
+    def from_py(value: typing.Any) -> Data:
+        """
+        Converts a Python value to Data.
+        """
+    def __eq__(self, arg0: Data) -> bool:
+        ...
+    def __ge__(self, arg0: Data) -> bool:
+        ...
+    def __gt__(self, arg0: Data) -> bool:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __init__(self, value: typing.Any = None) -> None:
+        ...
+    def __le__(self, arg0: Data) -> bool:
+        ...
+    def __lt__(self, arg0: Data) -> bool:
+        ...
+    def __ne__(self, arg0: Data) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __str__(self) -> str:
+        ...
+    def get_type(self) -> Data.Type:
+        ...
+    def to_bytes(self) -> bytes:
+        """
+        The wire format v1 encoding.
+        """
+    def to_json(self) -> str:
+        """
+        The WebSocket API's JSON encoding.
+        """
+    def to_py(self, safe: bool = False) -> typing.Any:
+        """
+        Converts to Python; safe=True returns hashable, immutable forms.
+        """
+class SC:
+    """
+    Status codes (real Broker's values).
+    
+    Members:
+    
+      Unspecified
+    
+      PeerAdded
+    
+      PeerRemoved
+    
+      PeerLost
+    
+      EndpointDiscovered
+    
+      EndpointUnreachable
+    """
+    EndpointDiscovered: typing.ClassVar[SC]
+    EndpointUnreachable: typing.ClassVar[SC]
+    PeerAdded: typing.ClassVar[SC]
+    PeerLost: typing.ClassVar[SC]
+    PeerRemoved: typing.ClassVar[SC]
+    Unspecified: typing.ClassVar[SC]
+    __members__: typing.ClassVar[dict[str, SC]]
+    @typing.overload
+    def __eq__(self, other: SC) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: SC) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class PeerStatus:
+    """
+    Members:
+    
+      Initialized
+    
+      Connecting
+    
+      Connected
+    
+      Peered
+    
+      Disconnected
+    
+      Reconnecting
+    """
+    Connected: typing.ClassVar[PeerStatus]
+    Connecting: typing.ClassVar[PeerStatus]
+    Disconnected: typing.ClassVar[PeerStatus]
+    Initialized: typing.ClassVar[PeerStatus]
+    Peered: typing.ClassVar[PeerStatus]
+    Reconnecting: typing.ClassVar[PeerStatus]
+    __members__: typing.ClassVar[dict[str, PeerStatus]]
+    @typing.overload
+    def __eq__(self, other: PeerStatus) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: PeerStatus) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class PeerFlags:
+    """
+    Members:
+    
+      Invalid
+    
+      Local
+    
+      Remote
+    
+      Outbound
+    
+      Inbound
+    """
+    Inbound: typing.ClassVar[PeerFlags]
+    Invalid: typing.ClassVar[PeerFlags]
+    Local: typing.ClassVar[PeerFlags]
+    Outbound: typing.ClassVar[PeerFlags]
+    Remote: typing.ClassVar[PeerFlags]
+    __members__: typing.ClassVar[dict[str, PeerFlags]]
+    @typing.overload
+    def __and__(self, other: PeerFlags) -> int:
+        ...
+    @typing.overload
+    def __and__(self, other: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    @typing.overload
+    def __eq__(self, other: PeerFlags) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    @typing.overload
+    def __ge__(self, other: PeerFlags) -> bool:
+        ...
+    @typing.overload
+    def __ge__(self, other: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    @typing.overload
+    def __gt__(self, other: PeerFlags) -> bool:
+        ...
+    @typing.overload
+    def __gt__(self, other: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    def __invert__(self) -> typing.Any:
+        ...
+    @typing.overload
+    def __le__(self, other: PeerFlags) -> bool:
+        ...
+    @typing.overload
+    def __le__(self, other: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    @typing.overload
+    def __lt__(self, other: PeerFlags) -> bool:
+        ...
+    @typing.overload
+    def __lt__(self, other: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: PeerFlags) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    @typing.overload
+    def __or__(self, other: PeerFlags) -> int:
+        ...
+    @typing.overload
+    def __or__(self, other: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    @typing.overload
+    def __rand__(self, other: PeerFlags) -> int:
+        ...
+    @typing.overload
+    def __rand__(self, other: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @typing.overload
+    def __ror__(self, other: PeerFlags) -> int:
+        ...
+    @typing.overload
+    def __ror__(self, other: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    @typing.overload
+    def __rxor__(self, other: PeerFlags) -> int:
+        ...
+    @typing.overload
+    def __rxor__(self, other: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @typing.overload
+    def __xor__(self, other: PeerFlags) -> int:
+        ...
+    @typing.overload
+    def __xor__(self, other: typing.SupportsInt | typing.SupportsIndex) -> int:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class NetworkInfo:
+    def __init__(self) -> None:
+        ...
+    def __repr__(self) -> str:
+        ...
+    @property
+    def address(self) -> str:
+        ...
+    @property
+    def port(self) -> int:
+        ...
+    @property
+    def retry(self) -> float:
+        ...
+class EndpointInfo:
+    def __repr__(self) -> str:
+        ...
+    @property
+    def network(self) -> NetworkInfo | None:
+        ...
+    @property
+    def node(self) -> str:
+        ...
+class PeerInfo:
+    @property
+    def flags(self) -> PeerFlags:
+        ...
+    @property
+    def peer(self) -> EndpointInfo:
+        ...
+    @property
+    def status(self) -> PeerStatus:
+        ...
+class Status:
+    """
+    A change in the network.
+    """
+    def __repr__(self) -> str:
+        ...
+    def code(self) -> SC:
+        ...
+    def context(self) -> EndpointInfo:
+        ...
+    def message(self) -> str:
+        ...
+class Error:
+    """
+    An error status.
+    """
+    def __repr__(self) -> str:
+        ...
+    def code(self) -> EC:
+        ...
+    def context(self) -> EndpointInfo:
+        ...
+    def message(self) -> str:
+        ...
+class OverflowPolicy:
+    """
+    Members:
+    
+      Disconnect
+    
+      DropOldest
+    
+      DropNewest
+    """
+    Disconnect: typing.ClassVar[OverflowPolicy]
+    DropNewest: typing.ClassVar[OverflowPolicy]
+    DropOldest: typing.ClassVar[OverflowPolicy]
+    __members__: typing.ClassVar[dict[str, OverflowPolicy]]
+    @typing.overload
+    def __eq__(self, other: OverflowPolicy) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: OverflowPolicy) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class BrokerOptions:
+    disable_ssl: bool
+    forward: bool
+    ignore_broker_conf: bool
+    peer_overflow_policy: OverflowPolicy
+    use_real_time: bool
+    def __init__(self) -> None:
+        ...
+    @property
+    def bye_timeout(self) -> float:
+        ...
+    @bye_timeout.setter
+    def bye_timeout(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def peer_buffer_size(self) -> int:
+        ...
+    @peer_buffer_size.setter
+    def peer_buffer_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def ttl(self) -> int:
+        ...
+    @ttl.setter
+    def ttl(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class Configuration:
+    openssl_cafile: str
+    openssl_capath: str
+    openssl_certificate: str
+    openssl_key: str
+    openssl_passphrase: str
+    options: BrokerOptions
+    @typing.overload
+    def __init__(self) -> None:
+        ...
+    @typing.overload
+    def __init__(self, options: BrokerOptions) -> None:
+        ...
+class _Subscriber:
+    def add_topic(self, topic: typing.Any, block: bool = False) -> None:
+        ...
+    def available(self) -> int:
+        ...
+    def capacity(self) -> int:
+        ...
+    def fd(self) -> int:
+        ...
+    def get(self, timeout: typing.SupportsFloat | typing.SupportsIndex | None = None) -> typing.Any:
+        ...
+    def get_n(self, n: typing.SupportsInt | typing.SupportsIndex, timeout: typing.SupportsFloat | typing.SupportsIndex | None = None) -> list:
+        ...
+    def poll(self) -> list:
+        ...
+    def remove_topic(self, topic: typing.Any, block: bool = False) -> None:
+        ...
+    def reset(self) -> None:
+        ...
+class _StatusSubscriber:
+    def available(self) -> int:
+        ...
+    def fd(self) -> int:
+        ...
+    def get(self, timeout: typing.SupportsFloat | typing.SupportsIndex | None = None) -> typing.Any:
+        ...
+    def get_n(self, n: typing.SupportsInt | typing.SupportsIndex, timeout: typing.SupportsFloat | typing.SupportsIndex | None = None) -> list:
+        ...
+    def poll(self) -> list:
+        ...
+    def reset(self) -> None:
+        ...
+class _Endpoint:
+    def __init__(self, config: Configuration) -> None:
+        ...
+    def await_peer(self, node: str, timeout: typing.SupportsFloat | typing.SupportsIndex | None = None) -> bool:
+        ...
+    def buffered(self) -> int:
+        ...
+    def capacity(self) -> int:
+        ...
+    def forward(self, topics: typing.Any) -> None:
+        ...
+    def is_shut_down(self) -> bool:
+        ...
+    def listen(self, address: str = '', port: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
+        ...
+    def make_status_subscriber(self, receive_statuses: bool = False) -> _StatusSubscriber:
+        ...
+    def make_subscriber(self, topics: typing.Any, qsize: typing.SupportsInt | typing.SupportsIndex = 20, safe: bool = False) -> _Subscriber:
+        ...
+    def node_id(self) -> str:
+        ...
+    def peer(self, address: str, port: typing.SupportsInt | typing.SupportsIndex, retry: typing.SupportsFloat | typing.SupportsIndex = 10.0) -> bool:
+        ...
+    def peer_nosync(self, address: str, port: typing.SupportsInt | typing.SupportsIndex, retry: typing.SupportsFloat | typing.SupportsIndex = 10.0) -> None:
+        ...
+    def peer_subscriptions(self) -> list[str]:
+        ...
+    def peers(self) -> list[PeerInfo]:
+        ...
+    def publish(self, topic: typing.Any, data: typing.Any, receiver: str | None = None) -> bool:
+        ...
+    def publish_batch(self, pairs: collections.abc.Iterable) -> bool:
+        ...
+    def publish_fd(self) -> int:
+        ...
+    def shutdown(self) -> None:
+        ...
+    def unpeer(self, address: str, port: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    def unpeer_nosync(self, address: str, port: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+class Backend:
+    """
+    Members:
+    
+      Memory
+    
+      SQLite
+    """
+    Memory: typing.ClassVar[Backend]
+    SQLite: typing.ClassVar[Backend]
+    __members__: typing.ClassVar[dict[str, Backend]]
+    @typing.overload
+    def __eq__(self, other: Backend) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: Backend) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
+class _Store:
+    def append(self, key: typing.Any, s: typing.Any, expiry: typing.Any = None) -> None:
+        ...
+    def await_idle(self, timeout: typing.SupportsFloat | typing.SupportsIndex | None = None) -> bool:
+        ...
+    def clear(self) -> None:
+        ...
+    def decrement(self, key: typing.Any, amount: typing.Any, expiry: typing.Any = None) -> None:
+        ...
+    def erase(self, arg0: typing.Any) -> None:
+        ...
+    def exists(self, arg0: typing.Any) -> bool:
+        ...
+    def get(self, key: typing.Any, default: typing.Any = None) -> typing.Any:
+        ...
+    def get_index_from_value(self, key: typing.Any, index: typing.Any, default: typing.Any = None) -> typing.Any:
+        ...
+    def increment(self, key: typing.Any, amount: typing.Any, expiry: typing.Any = None) -> None:
+        ...
+    def insert_into(self, key: typing.Any, index: typing.Any, value: typing.Any, expiry: typing.Any, has_value: bool) -> None:
+        ...
+    def is_master(self) -> bool:
+        ...
+    def keys(self) -> typing.Any:
+        ...
+    def name(self) -> str:
+        ...
+    def pop(self, key: typing.Any, expiry: typing.Any = None) -> None:
+        ...
+    def push(self, key: typing.Any, value: typing.Any, expiry: typing.Any = None) -> None:
+        ...
+    def put(self, key: typing.Any, value: typing.Any, expiry: typing.Any = None) -> None:
+        ...
+    def put_unique(self, key: typing.Any, value: typing.Any, expiry: typing.Any = None) -> bool:
+        ...
+    def remove_from(self, key: typing.Any, index: typing.Any, expiry: typing.Any = None) -> None:
+        ...
+    def reset(self) -> None:
+        ...
+def _attach_clone(endpoint: _Endpoint, name: str, resync_interval: typing.SupportsFloat | typing.SupportsIndex, stale_interval: typing.SupportsFloat | typing.SupportsIndex, mutation_buffer_interval: typing.SupportsFloat | typing.SupportsIndex) -> _Store:
+    ...
+def _attach_master(endpoint: _Endpoint, name: str, backend: Backend, options: dict) -> _Store:
+    ...
+def _register_types(arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Any, arg5: typing.Any, arg6: typing.Any) -> None:
+    """
+    Tells the converter the Python classes of broker/_values.py.
+    """
