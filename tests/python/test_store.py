@@ -269,8 +269,8 @@ def test_sqlite_survives_kill_9(tmp_path):
         m.await_idle(10.0)
         assert m.get(199) == "value-199"
         print("written", flush=True)
-        import time
-        time.sleep(60)
+        import signal
+        signal.pause()  # until the parent's SIGKILL
         """
     )
     proc = subprocess.Popen(
