@@ -36,11 +36,9 @@ import argparse
 import json
 import os
 import platform
-import queue
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 DATA_TOPIC = "/bench/zeek"
@@ -214,46 +212,6 @@ def child_send(broker, args) -> int:
 # -- the parent -------------------------------------------------------------------
 
 
-class Child:
-    """A child process whose stdout lines (JSON) are read by a thread, so
-    that every read can time out."""
-
-    def __init__(self, cmd: list, env: dict, cwd: str | None):
-        self.err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in finish)
-        self.proc = subprocess.Popen(
-            cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=self.err, text=True, bufsize=1
-        )
-        self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def read_json(self, timeout: float) -> dict:
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            raise RuntimeError(f"child silent for {timeout:g} s") from None
-        if line is None:
-            raise RuntimeError(f"child exited (rc={self.proc.wait()}): {self.stderr_tail()}")
-        return json.loads(line)
-
-    def stderr_tail(self) -> str:
-        self.err.seek(0)
-        lines = self.err.read().strip().splitlines()
-        return lines[-1] if lines else "(no stderr)"
-
-    def finish(self, timeout: float) -> None:
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.err.close()
-
-
 class Side:
     """How to start children for one implementation."""
 
@@ -274,6 +232,8 @@ class Side:
 
 
 def run_pair(side: Side, scen: str, count: int, cwd: str | None) -> dict:
+    from _harness import Child  # parent only: see _harness.py
+
     send = SCENARIOS[scen][1]
     common = ["--send", send, "--count", str(count), "--qsize", str(QSIZE)]
     env = side.env()
