@@ -302,7 +302,16 @@ void init_endpoint(py::module_& m) {
     .def_readwrite("peer_buffer_size", &broker_options::peer_buffer_size)
     .def_readwrite("peer_overflow_policy",
                    &broker_options::peer_overflow_policy)
-    .def_readwrite("bye_timeout", &broker_options::bye_timeout);
+    .def_readwrite("bye_timeout", &broker_options::bye_timeout)
+    .def_property(
+      "handshake_timeout",
+      [](const broker_options& o) { return o.handshake_timeout; },
+      [](broker_options& o, double secs) {
+        if (!(secs > 0))
+          throw py::value_error("handshake_timeout must be > 0 seconds");
+        o.handshake_timeout = secs;
+      },
+      "Seconds a new connection may take for its TLS and Broker handshakes.");
 
   py::class_<configuration>(m, "Configuration")
     .def(py::init<>())

@@ -23,7 +23,7 @@ struct broker_options {
   bool forward = true;
   /// TTL written into published messages.
   uint16_t ttl = 16;
-  /// Plain TCP instead of TLS.
+  /// Plain TCP instead of TLS (TLS is the default, as in real Broker).
   bool disable_ssl = false;
   /// Do not read broker.conf (kept for API compatibility; there is none).
   bool ignore_broker_conf = false;
@@ -34,9 +34,13 @@ struct broker_options {
   overflow_policy peer_overflow_policy = overflow_policy::disconnect;
   /// How long unpeer/shutdown wait for the BYE pong, in seconds.
   double bye_timeout = 3.0;
+  /// How long a new connection may take for its TLS and Broker handshakes
+  /// before it is dropped, in seconds (real Broker has no such bound).
+  double handshake_timeout = 10.0;
 };
 
-/// Endpoint configuration: options plus TLS settings.
+/// Endpoint configuration: options plus TLS settings. Setting any of the
+/// files turns on certificate authentication (see src/net/tls.hh).
 struct configuration {
   broker_options options;
   std::string certificate_file;

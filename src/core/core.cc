@@ -95,6 +95,7 @@ struct core::connection : net::stream::handler {
   filter_type sent_filter; // our filter as sent in the handshake
   std::optional<uint64_t> bye_id;
   net::loop::timer_id bye_timer = 0;
+  net::loop::timer_id handshake_timer = 0;
   std::function<void()> after_bye;
   bool removed_by_us = false;
 
@@ -114,7 +115,18 @@ struct core::connection : net::stream::handler {
 // -- construction ----------------------------------------------------------------
 
 core::core(configuration cfg) : cfg_(std::move(cfg)), id_(endpoint_id::random()) {
+  if (!cfg_.options.disable_ssl) {
+    auto ctx = net::tls_context::make(cfg_);
+    if (!ctx)
+      throw std::invalid_argument(ctx.error().message());
+    tls_ = std::move(*ctx);
+  }
   pub_flare_.fire();
+}
+
+timespan core::handshake_timeout() const {
+  return std::chrono::duration_cast<timespan>(
+    std::chrono::duration<double>(cfg_.options.handshake_timeout));
 }
 
 core::~core() {
@@ -193,8 +205,10 @@ expected<uint16_t> core::listen(const std::string& address, uint16_t port) {
     return error{ec::shutting_down, "endpoint is shut down"};
   return run_blocking(loop_, [&]() -> expected<uint16_t> {
     auto l = net::listener::make(
-      loop_, address, port,
-      [this](std::shared_ptr<net::stream> s) { on_accept(std::move(s)); });
+      loop_, address, port, tls_, handshake_timeout(),
+      [this](expected<std::shared_ptr<net::stream>> s) {
+        on_accept(std::move(s));
+      });
     if (!l)
       return l.error();
     auto result = (*l)->port();
@@ -203,12 +217,19 @@ expected<uint16_t> core::listen(const std::string& address, uint16_t port) {
   });
 }
 
-void core::on_accept(std::shared_ptr<net::stream> s) {
-  if (shutting_down_) {
-    s->abort();
+void core::on_accept(expected<std::shared_ptr<net::stream>> s) {
+  if (!s) {
+    // A connection that failed its TLS handshake (plain peer, untrusted
+    // certificate, garbage, stall): only that connection is gone.
+    if (!shutting_down_)
+      emit_error(s.error().code(), endpoint_info{}, s.error().message());
     return;
   }
-  start_connection(std::move(s), handshake::role::acceptor, nullptr);
+  if (shutting_down_) {
+    (*s)->abort();
+    return;
+  }
+  start_connection(std::move(*s), handshake::role::acceptor, nullptr);
 }
 
 handshake::context core::make_context(connection& c) {
@@ -248,6 +269,18 @@ void core::start_connection(std::shared_ptr<net::stream> s, handshake::role r,
     origin->conn = c.get();
   c->stream->reject_empty_frames(true);
   connections_.insert(c);
+  // A peer that never finishes the handshake must not hold the connection
+  // (and its file descriptor) forever.
+  std::weak_ptr<connection> weak = c;
+  c->handshake_timer = loop_.schedule(handshake_timeout(), [this, weak] {
+    auto cp = weak.lock();
+    if (!cp || cp->gone || cp->peered)
+      return;
+    cp->handshake_timer = 0;
+    drop_connection(*cp, ec::peer_timeout,
+                    "no handshake within "
+                      + std::to_string(cfg_.options.handshake_timeout) + " s");
+  });
   c->stream->start(c.get());
   auto step = c->hs.start(make_context(*c));
   send_handshake(*c, step.out);
@@ -293,7 +326,7 @@ void core::peer(const std::string& address, uint16_t port, double retry,
 void core::connect(connector& c) {
   c.timer = 0;
   auto key = key_of(c.address, c.port);
-  net::connect(loop_, c.address, c.port,
+  net::connect(loop_, c.address, c.port, tls_, handshake_timeout(),
                [this, key](expected<std::shared_ptr<net::stream>> s) {
                  auto i = connectors_.find(key);
                  if (i == connectors_.end() || shutting_down_) {
@@ -446,6 +479,10 @@ void core::on_peered(connection& c) {
     return;
   }
   c.peered = true;
+  if (c.handshake_timer) {
+    loop_.cancel(c.handshake_timer);
+    c.handshake_timer = 0;
+  }
   c.filter = c.hs.peer_filter();
   c.stream->reject_empty_frames(false);
   peered_.emplace(peer, &c);
@@ -502,6 +539,11 @@ void core::handle_closed(connection& c, const error& reason) {
   if (c.gone)
     return;
   c.gone = true;
+  // Bytes that are not frames at all (say, a TLS ClientHello sent to a
+  // plain port) end a connection we did not dial without a handshake
+  // failure to report; say what happened.
+  if (!c.peered && !c.origin && reason.code() == ec::invalid_message)
+    emit_error(reason.code(), info_of(c), reason.message());
   on_connection_gone(c, reason);
 }
 
@@ -521,6 +563,8 @@ void core::on_connection_gone(connection& c, const error& reason) {
   }
   if (c.bye_timer)
     loop_.cancel(c.bye_timer);
+  if (c.handshake_timer)
+    loop_.cancel(c.handshake_timer);
   auto after_bye = std::move(c.after_bye);
   remove_connection(c);
   if (after_bye)

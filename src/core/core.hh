@@ -20,6 +20,7 @@
 #include "net/loop.hh"
 #include "net/stream.hh"
 #include "net/tcp.hh"
+#include "net/tls.hh"
 #include "util/flare.hh"
 
 #include <atomic>
@@ -73,6 +74,9 @@ net::frame_ptr make_data_frame(const endpoint_id& sender,
 
 class core : public std::enable_shared_from_this<core> {
 public:
+  /// @throws std::invalid_argument when the TLS settings cannot be used
+  /// (a missing or unreadable file, a wrong passphrase, a key that does not
+  /// match the certificate), naming the setting, the file and the problem.
   explicit core(configuration cfg);
   ~core();
 
@@ -199,7 +203,8 @@ private:
 
   // All below run on the I/O thread.
 
-  void on_accept(std::shared_ptr<net::stream> s);
+  void on_accept(expected<std::shared_ptr<net::stream>> s);
+  timespan handshake_timeout() const;
   void start_connection(std::shared_ptr<net::stream> s,
                         handshake::role r, connector* origin);
   void connect(connector& c);
@@ -246,6 +251,7 @@ private:
   configuration cfg_;
   endpoint_id id_;
   net::loop loop_;
+  net::tls_context_ptr tls_; // null with disable_ssl
 
   // -- state owned by the I/O thread -----------------------------------------------
 

@@ -1,8 +1,10 @@
 #include "net/stream.hh"
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 
 #include <cstring>
+#include <optional>
 
 namespace broker::net {
 
@@ -10,11 +12,33 @@ namespace {
 
 constexpr size_t read_chunk = 64 * 1024;
 
+// Frames gathered into one write: the iovec limit (IOV_MAX is 1024) for
+// plain sockets; for TLS, which encrypts one contiguous buffer at a time,
+// the bytes copied into one buffer (a few full 16 KiB records).
+constexpr size_t max_gathered_frames = 512;
+constexpr size_t max_tls_write_bytes = 64 * 1024;
+
+using tls_stream = asio::ssl::stream<asio::ip::tcp::socket&>;
+
 } // namespace
 
 struct stream::impl {
   explicit impl(asio::ip::tcp::socket sock) : socket(std::move(sock)) {}
   asio::ip::tcp::socket socket;
+  // Declared after `socket`, which it references: destroyed first.
+  std::optional<tls_stream> tls;
+  tls_context_ptr tls_ctx; // keeps the SSL_CTX alive as long as `tls`
+  std::optional<asio::steady_timer> tls_timer;
+  std::vector<std::byte> wbuf; // TLS writes: the gathered frames, copied
+
+  /// Calls `f` with the byte stream to use: the TLS layer or the socket.
+  template <class F>
+  void with_stream(F&& f) {
+    if (tls)
+      f(*tls);
+    else
+      f(socket);
+  }
 };
 
 stream::stream(loop& owner) : loop_(owner) {}
@@ -44,6 +68,59 @@ void stream::start(handler* h) {
   do_read();
 }
 
+bool stream::secure() const noexcept {
+  return impl_->tls.has_value();
+}
+
+void stream::start_tls(const tls_context_ptr& ctx, tls_role role,
+                       timespan timeout,
+                       std::function<void(const error&)> done) {
+  auto& ssl_ctx = *static_cast<asio::ssl::context*>(ctx->native_handle());
+  impl_->tls_ctx = ctx;
+  impl_->tls.emplace(impl_->socket, ssl_ctx);
+  impl_->tls_timer.emplace(impl_->socket.get_executor());
+  auto self = shared_from_this();
+  auto timed_out = std::make_shared<bool>(false);
+  impl_->tls_timer->expires_after(timeout);
+  impl_->tls_timer->async_wait([this, self, timed_out](const asio::error_code&
+                                                         err) {
+    if (err || closed_)
+      return;
+    // Closing the socket makes the pending handshake fail at once.
+    *timed_out = true;
+    asio::error_code ignored;
+    impl_->socket.close(ignored);
+  });
+  auto type = role == tls_role::server ? asio::ssl::stream_base::server
+                                       : asio::ssl::stream_base::client;
+  impl_->tls->async_handshake(
+    type, [this, self, timed_out, done = std::move(done)](
+            const asio::error_code& err) {
+      impl_->tls_timer->cancel();
+      if (closed_) {
+        done(error{ec::shutting_down, "connection closed"});
+        return;
+      }
+      if (*timed_out) {
+        closed_ = true;
+        done(error{ec::peer_timeout, "TLS handshake with " + remote_addr_ + ":"
+                                       + std::to_string(remote_port_)
+                                       + " timed out"});
+        return;
+      }
+      if (err) {
+        closed_ = true;
+        close_socket();
+        done(error{ec::peer_unavailable,
+                   "TLS handshake with " + remote_addr_ + ":"
+                     + std::to_string(remote_port_) + " failed: "
+                     + err.message()});
+        return;
+      }
+      done(error{});
+    });
+}
+
 void stream::do_read() {
   if (reading_ || paused_ || closing_ || closed_)
     return;
@@ -59,22 +136,32 @@ void stream::do_read() {
   }
   reading_ = true;
   auto self = shared_from_this();
-  impl_->socket.async_read_some(
-    asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
-    [this, self](const asio::error_code& err, size_t n) {
-      reading_ = false;
-      if (closed_ || closing_)
-        return;
-      if (err) {
-        fail(err == asio::error::eof
-               ? error{ec::peer_disconnect_during_handshake, "connection closed"}
-               : error{ec::peer_unavailable, err.message()});
-        return;
-      }
-      rend_ += n;
-      process_input();
-      do_read();
-    });
+  auto on_read = [this, self](const asio::error_code& err, size_t n) {
+    reading_ = false;
+    if (closed_ || closing_)
+      return;
+    if (err) {
+      // A TLS peer that closes without close_notify is a plain EOF to us:
+      // the BYE exchange already ended the session in good order.
+      bool eof = err == asio::error::eof
+                 || err == asio::ssl::error::stream_truncated;
+      if (eof)
+        fail(error{ec::peer_disconnect_during_handshake, "connection closed"});
+      else if (err.category() == asio::error::get_ssl_category())
+        fail(error{ec::peer_unavailable, "TLS error from " + remote_addr_ + ":"
+                                           + std::to_string(remote_port_) + ": "
+                                           + err.message()});
+      else
+        fail(error{ec::peer_unavailable, err.message()});
+      return;
+    }
+    rend_ += n;
+    process_input();
+    do_read();
+  };
+  auto buf = asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_);
+  impl_->with_stream(
+    [&](auto& s) { s.async_read_some(buf, std::move(on_read)); });
 }
 
 void stream::process_input() {
@@ -135,29 +222,42 @@ void stream::do_write() {
     }
     return;
   }
-  // Gather up to 512 queued frames into one write (IOV_MAX is 1024).
+  auto self = shared_from_this();
+  auto on_written = [this, self](const asio::error_code& err, size_t) {
+    if (closed_)
+      return;
+    queue_.erase(queue_.begin(),
+                 queue_.begin() + static_cast<std::ptrdiff_t>(in_flight_));
+    in_flight_ = 0;
+    if (err) {
+      fail(error{ec::peer_unavailable, err.message()});
+      return;
+    }
+    do_write();
+    if (handler_)
+      handler_->on_written();
+  };
+  if (impl_->tls) {
+    // asio's TLS stream writes only the first buffer of a sequence per
+    // record, so many small frames would cost a record and a syscall each:
+    // copy them into one buffer instead.
+    auto& wbuf = impl_->wbuf;
+    wbuf.clear();
+    in_flight_ = 0;
+    while (in_flight_ < queue_.size() && in_flight_ < max_gathered_frames
+           && (in_flight_ == 0 || wbuf.size() < max_tls_write_bytes)) {
+      auto& f = *queue_[in_flight_++];
+      wbuf.insert(wbuf.end(), f.begin(), f.end());
+    }
+    asio::async_write(*impl_->tls, asio::buffer(wbuf), std::move(on_written));
+    return;
+  }
   std::vector<asio::const_buffer> bufs;
-  in_flight_ = std::min<size_t>(queue_.size(), 512);
+  in_flight_ = std::min(queue_.size(), max_gathered_frames);
   bufs.reserve(in_flight_);
   for (size_t i = 0; i < in_flight_; ++i)
     bufs.emplace_back(queue_[i]->data(), queue_[i]->size());
-  auto self = shared_from_this();
-  asio::async_write(impl_->socket, bufs,
-                    [this, self](const asio::error_code& err, size_t) {
-                      if (closed_)
-                        return;
-                      queue_.erase(queue_.begin(),
-                                   queue_.begin()
-                                     + static_cast<std::ptrdiff_t>(in_flight_));
-                      in_flight_ = 0;
-                      if (err) {
-                        fail(error{ec::peer_unavailable, err.message()});
-                        return;
-                      }
-                      do_write();
-                      if (handler_)
-                        handler_->on_written();
-                    });
+  asio::async_write(impl_->socket, bufs, std::move(on_written));
 }
 
 void stream::pause_reading() {
@@ -194,8 +294,14 @@ void stream::abort() {
   closed_ = true;
   handler_ = nullptr;
   queue_.clear();
+  close_socket();
+}
+
+void stream::close_socket() {
   asio::error_code ec;
   impl_->socket.close(ec);
+  if (impl_->tls_timer)
+    impl_->tls_timer->cancel();
 }
 
 void stream::fail(error reason) {
@@ -203,8 +309,7 @@ void stream::fail(error reason) {
     return;
   closed_ = true;
   queue_.clear();
-  asio::error_code ec;
-  impl_->socket.close(ec);
+  close_socket();
   if (auto* h = handler_) {
     handler_ = nullptr;
     h->on_closed(reason);

@@ -1,14 +1,18 @@
 #pragma once
 
-// A framed TCP connection: every message is a 4-byte big-endian length plus
-// that many bytes (wire-protocol.md §1). Reads deliver whole frames to a
-// handler; writes take complete frames (length included) and keep exactly
-// one write in flight, gathering everything queued meanwhile.
+// A framed TCP connection, plain or TLS: every message is a 4-byte
+// big-endian length plus that many bytes (wire-protocol.md §1). Reads
+// deliver whole frames to a handler; writes take complete frames (length
+// included) and keep exactly one write in flight, gathering everything
+// queued meanwhile. TLS is a layer under the framing (start_tls), so the
+// code above the stream is the same for both.
 //
 // All member functions run on the loop's I/O thread.
 
 #include "broker/error.hh"
+#include "broker/time.hh"
 #include "net/loop.hh"
+#include "net/tls.hh"
 
 #include <cstddef>
 #include <deque>
@@ -44,6 +48,18 @@ public:
 
   /// Starts reading. `h` must outlive the stream or call close()/abort().
   void start(handler* h);
+
+  /// Which end of the TLS handshake this stream is.
+  enum class tls_role { client, server };
+
+  /// Runs the TLS handshake with `ctx`; must precede start(). `done` gets
+  /// the outcome (a default error on success); the handshake fails with
+  /// ec::peer_timeout when it has not finished after `timeout`.
+  void start_tls(const tls_context_ptr& ctx, tls_role role, timespan timeout,
+                 std::function<void(const error&)> done);
+
+  /// Whether the stream runs over TLS.
+  bool secure() const noexcept;
 
   /// Queues a complete frame (length prefix included) for writing.
   void write(frame_ptr frame);
@@ -85,6 +101,7 @@ private:
   void process_input();
   void do_write();
   void fail(error reason);
+  void close_socket();
 
   loop& loop_;
   std::unique_ptr<impl> impl_;

@@ -24,11 +24,13 @@ listener::~listener() {
 
 expected<std::shared_ptr<listener>>
 listener::make(loop& owner, const std::string& address, uint16_t port,
-               accept_fn f) {
+               tls_context_ptr tls, timespan tls_timeout, accept_fn f) {
   std::shared_ptr<listener> result{new listener};
   result->impl_ = std::make_unique<impl>(ctx_of(owner));
   result->impl_->owner = &owner;
   result->on_accept_ = std::move(f);
+  result->tls_ = std::move(tls);
+  result->tls_timeout_ = tls_timeout;
   result->self_ = result;
   auto& acc = result->impl_->acceptor;
   asio::error_code ec;
@@ -81,8 +83,28 @@ void listener::do_accept() {
     [this, self](const asio::error_code& err, asio::ip::tcp::socket sock) {
       if (!impl_->acceptor.is_open())
         return;
-      if (!err)
-        on_accept_(stream::make(*impl_->owner, &sock));
+      if (!err) {
+        auto s = stream::make(*impl_->owner, &sock);
+        if (!tls_) {
+          on_accept_(std::move(s));
+        } else {
+          // The handshake runs while we accept others; a peer that stalls
+          // it costs one socket until the timeout, nothing else.
+          std::weak_ptr<listener> weak = self;
+          s->start_tls(tls_, stream::tls_role::server, tls_timeout_,
+                       [weak, s](const error& e) {
+                         auto l = weak.lock();
+                         if (!l || !l->impl_->acceptor.is_open()) {
+                           s->abort();
+                           return;
+                         }
+                         if (e.code() != ec::none)
+                           l->on_accept_(e);
+                         else
+                           l->on_accept_(s);
+                       });
+        }
+      }
       // Transient accept errors (EMFILE, ECONNABORTED) must not stop us.
       do_accept();
     });
@@ -96,6 +118,7 @@ void listener::close() {
 }
 
 void connect(loop& owner, const std::string& host, uint16_t port,
+             tls_context_ptr tls, timespan tls_timeout,
              std::function<void(expected<std::shared_ptr<stream>>)> f) {
   auto& ctx = ctx_of(owner);
   auto resolver = std::make_shared<asio::ip::tcp::resolver>(ctx);
@@ -103,7 +126,8 @@ void connect(loop& owner, const std::string& host, uint16_t port,
   // Resolve synchronously for literals (no blocking), asynchronously else.
   resolver->async_resolve(
     host, std::to_string(port),
-    [&owner, &ctx, resolver, f = std::move(f), target](
+    [&owner, &ctx, resolver, tls = std::move(tls), tls_timeout,
+     f = std::move(f), target](
       const asio::error_code& err,
       asio::ip::tcp::resolver::results_type results) mutable {
       if (err) {
@@ -114,14 +138,25 @@ void connect(loop& owner, const std::string& host, uint16_t port,
       auto sock = std::make_shared<asio::ip::tcp::socket>(ctx);
       asio::async_connect(
         *sock, results,
-        [&owner, sock, f = std::move(f), target](const asio::error_code& err2,
-                                                 const auto&) {
+        [&owner, sock, tls, tls_timeout, f = std::move(f),
+         target](const asio::error_code& err2, const auto&) mutable {
           if (err2) {
             f(error{ec::peer_unavailable,
                     "cannot connect to " + target + ": " + err2.message()});
             return;
           }
-          f(stream::make(owner, sock.get()));
+          auto s = stream::make(owner, sock.get());
+          if (!tls) {
+            f(std::move(s));
+            return;
+          }
+          s->start_tls(tls, stream::tls_role::client, tls_timeout,
+                       [s, f = std::move(f)](const error& e) {
+                         if (e.code() != ec::none)
+                           f(e);
+                         else
+                           f(s);
+                       });
         });
     });
 }

@@ -72,3 +72,61 @@ def pair():
         assert port > 0
         assert a.peer("127.0.0.1", port, 1.0)
         yield a, b
+
+
+class Pki:
+    """Test certificates made with the ``openssl`` command (never committed):
+    one CA that signs two nodes' certificates, an encrypted copy of a key,
+    a self-signed certificate no one trusts, and a hashed CA directory."""
+
+    passphrase = "correct horse"
+
+    def __init__(self, root: pathlib.Path):
+        import subprocess
+
+        self.root = root
+
+        def ossl(*args: str) -> None:
+            subprocess.run(["openssl", *args], check=True, cwd=root,
+                           capture_output=True, timeout=60)
+
+        ec_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        ossl("req", "-x509", *ec_key, "-keyout", "ca.key", "-out", "ca.pem",
+             "-days", "2", "-subj", "/CN=broker test CA")
+        for name in ("node1", "node2"):
+            ossl("req", *ec_key, "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                 "-subj", f"/CN={name}")
+            ossl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey",
+                 "ca.key", "-CAcreateserial", "-out", f"{name}.pem", "-days", "2")
+        ossl("pkey", "-in", "node1.key", "-aes256", "-passout",
+             f"pass:{self.passphrase}", "-out", "node1-encrypted.key")
+        ossl("req", "-x509", *ec_key, "-keyout", "rogue.key", "-out", "rogue.pem",
+             "-days", "2", "-subj", "/CN=rogue")
+        (root / "capath").mkdir()
+        (root / "capath" / "ca.pem").write_bytes((root / "ca.pem").read_bytes())
+        ossl("rehash", str(root / "capath"))
+
+    def path(self, name: str) -> str:
+        return str(self.root / name)
+
+    def config(self, node: str = "node1", *, cafile: bool = True,
+               capath: bool = False, key: str | None = None,
+               passphrase: str | None = None, cert: str | None = None):
+        """A Configuration authenticating as `node` and trusting our CA."""
+        import broker
+
+        cfg = broker.Configuration(broker.BrokerOptions())
+        cfg.openssl_certificate = self.path(cert or f"{node}.pem")
+        cfg.openssl_key = self.path(key or f"{node}.key")
+        if cafile:
+            cfg.openssl_cafile = self.path("ca.pem")
+        if capath:
+            cfg.openssl_capath = self.path("capath")
+        if passphrase is not None:
+            cfg.openssl_passphrase = passphrase
+        return cfg
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory) -> Pki:
+    return Pki(tmp_path_factory.mktemp("pki"))
