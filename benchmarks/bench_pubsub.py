@@ -47,9 +47,14 @@ ratios follows. Both sides use their own interpreters, so the ratios
 compare whole stacks. Each case runs ``--repeat`` times (default 2, 1 with
 --quick); the best run is shown.
 
+Transport: plain TCP (``disable_ssl``) unless ``--tls`` is given, which
+runs every case over anonymous TLS (both Brokers' default); ``--tls both``
+runs each case plain and over TLS and prints what TLS costs.
+
 Usage:
     bench_pubsub.py [--quick] [--no-real | --real-python PATH]
                     [--scenario NAME[,NAME...]] [--repeat N] [--scale F]
+                    [--tls [both]]
 
 This is a program that prints numbers, not a test: it never fails on a
 missed target. Every wait is bounded, children are killed on timeout.
@@ -177,9 +182,15 @@ def info(broker) -> dict:
             "executable": sys.executable}
 
 
+def make_endpoint(broker, args):
+    opts = broker.BrokerOptions()
+    opts.disable_ssl = not args.secure
+    return broker.Endpoint(broker.Configuration(opts))
+
+
 def child_sub(broker, args) -> int:
     """Listens, receives exactly `count` messages (or echoes for rtt), acks."""
-    ep = broker.Endpoint()
+    ep = make_endpoint(broker, args)
     sub = ep.make_subscriber(DATA_TOPIC, args.qsize)
     port = ep.listen("127.0.0.1", 0)
     emit({"port": port, "info": info(broker)})
@@ -264,7 +275,7 @@ def child_sub(broker, args) -> int:
 
 def child_pub(broker, args) -> int:
     """Peers, waits for "ready", publishes `count` messages, waits for the ack."""
-    ep = broker.Endpoint()
+    ep = make_endpoint(broker, args)
     ctl = ep.make_subscriber(CTL_TOPIC, max(args.qsize, 100))
     if not ep.peer("127.0.0.1", args.port, 1.0):
         emit({"error": f"could not peer with 127.0.0.1:{args.port}"})
@@ -349,16 +360,19 @@ def child_pub(broker, args) -> int:
 class Side:
     """How to start children for one implementation."""
 
-    def __init__(self, name: str, python: str, isolated: bool):
+    def __init__(self, name: str, python: str, isolated: bool, secure: bool = False):
         self.name = name
         self.python = python
         self.isolated = isolated
+        self.secure = secure
         self.info: dict | None = None
 
     def command(self, extra: list) -> list:
         cmd = [self.python]
         if self.isolated:
             cmd.append("-I")
+        if self.secure:
+            extra = extra + ["--secure"]
         return cmd + [os.path.abspath(__file__), "--child"] + extra
 
     def env(self) -> dict:
@@ -540,6 +554,25 @@ def print_ours(res: dict) -> None:
                   f"  (at ready: {s['rss_ready_mb']:.1f} MiB)")
 
 
+def print_tls_cost(plain: dict, tls: dict) -> None:
+    """TLS against plain, per scenario (targets: >= 70 % of the plain
+    throughput, round-trip median within 30 us of plain)."""
+    print()
+    print(f"{'TLS cost':<44}{'plain':>14}{'TLS':>14}{'TLS/plain':>11}  target")
+    for scen in plain:
+        label, _, send, *_ = SCENARIOS[scen]
+        a, b = plain.get(scen) or {}, tls.get(scen) or {}
+        if send == "rtt":
+            x, y = a.get("median_us"), b.get("median_us")
+            if x and y:
+                print(f"{label + ' median':<44}{x:>11.1f} us{y:>11.1f} us"
+                      f"{f'+{y - x:.1f} us':>11}  <= +30 us")
+        else:
+            x, y = a.get("rate"), b.get("rate")
+            if x and y:
+                print(f"{label:<44}{x:>14,.0f}{y:>14,.0f}{y / x:>10.0%}  >= 70%")
+
+
 def print_comparison(ours: dict, real: dict) -> None:
     print()
     print(f"{'scenario':<44}{'ours':>14}{'real':>14}{'ratio':>10}  issue's real")
@@ -589,7 +622,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, help="runs per case, best shown (default 2, quick 1)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply message counts")
     # Child mode.
+    ap.add_argument("--tls", nargs="?", const="on", choices=["on", "both"],
+                    help="run over anonymous TLS; 'both': plain and TLS, with TLS's cost")
     ap.add_argument("--child", choices=["sub", "pub"], help=argparse.SUPPRESS)
+    ap.add_argument("--secure", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--send", help=argparse.SUPPRESS)
     ap.add_argument("--recv", help=argparse.SUPPRESS)
@@ -620,13 +656,21 @@ def main() -> int:
     print(f"broker: {broker.__file__} (version {getattr(broker, '__version__', '?')}), "
           f"{platform.python_implementation()} {platform.python_version()}; "
           f"{os.cpu_count()} CPUs{load_avg()}; qsize={QSIZE}, batch={BATCH}, best of {repeat}")
-    ours_side = Side("ours", sys.executable, isolated=False)
+    secure = args.tls == "on"
+    print(f"transport: {'plain and TLS' if args.tls == 'both' else 'TLS' if secure else 'plain TCP'}")
+    ours_side = Side("ours", sys.executable, isolated=False, secure=secure)
     ours = run_side(ours_side, scenarios, repeat, scale, False, log_line)
     print_ours(ours)
+    if args.tls == "both":
+        print("\nover TLS:")
+        tls_side = Side("ours", sys.executable, isolated=False, secure=True)
+        tls = run_side(tls_side, scenarios, repeat, scale, False, log_line)
+        print_ours(tls)
+        print_tls_cost(ours, tls)
 
     if not args.no_real:
         print()
-        real_side = Side("real", args.real_python, isolated=True)
+        real_side = Side("real", args.real_python, isolated=True, secure=secure)
         if not os.path.exists(args.real_python):
             print(f"real Broker comparison skipped: {args.real_python} not found")
         else:

@@ -705,6 +705,12 @@ class BrokerOptions:
     def bye_timeout(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def handshake_timeout(self) -> float:
+        """Seconds a new connection may take for its TLS and Broker handshakes."""
+    @handshake_timeout.setter
+    def handshake_timeout(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
     def peer_buffer_size(self) -> int:
         ...
     @peer_buffer_size.setter

@@ -28,6 +28,23 @@ def golden_data_frames(name: str):
         yield topic, raw[41 + tlen :], frame
 
 
+def make_config(*, disable_ssl: bool = False, **options):
+    """A Configuration with these BrokerOptions set."""
+    import broker
+
+    opts = broker.BrokerOptions()
+    opts.disable_ssl = disable_ssl
+    for name, value in options.items():
+        setattr(opts, name, value)
+    return broker.Configuration(opts)
+
+
+def plain_config(**options):
+    """A Configuration for plain TCP (``disable_ssl``): raw-socket peers and
+    captures speak the wire protocol without TLS."""
+    return make_config(disable_ssl=True, **options)
+
+
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01) -> bool:
     """Polls `predicate` until it is true or `timeout` seconds passed."""
     deadline = time.monotonic() + timeout

@@ -16,17 +16,10 @@ import pytest
 import broker
 
 import rawpeer
-from conftest import load_golden, wait_until
+from conftest import load_golden, plain_config, wait_until
 from rawpeer import RawPeer
 
 _counter = itertools.count()
-
-
-def plain_config() -> broker.Configuration:
-    # The raw peer speaks plain TCP.
-    opts = broker.BrokerOptions()
-    opts.disable_ssl = True
-    return broker.Configuration(opts)
 
 
 class Node:

@@ -39,7 +39,7 @@ import broker
 from broker import Count
 
 import rawpeer
-from conftest import load_golden, wait_until
+from conftest import load_golden, plain_config, wait_until
 from rawpeer import RawPeer
 
 GOLDEN = "store-master-clone.json"
@@ -707,7 +707,7 @@ def test_our_master_answers_the_clone_side(events):
         if f.direction == "A->B" and f.cmd is not None
         and (f.cmd.kind in ACTIONS or f.cmd.kind == "ack_clone")
     ]
-    with broker.Endpoint() as ep:
+    with broker.Endpoint(plain_config()) as ep:  # the raw peer speaks plain TCP
         status = ep.make_status_subscriber(True)
         if events:
             store_events = ep.make_subscriber("<$>/local/data/store-events", qsize=1000)
@@ -793,7 +793,7 @@ def test_our_clone_answers_the_master_side():
         if f.direction == "A->B" and f.cmd is not None
         and (f.cmd.kind in ACTIONS or f.cmd.kind == "ack_clone")
     ]
-    with broker.Endpoint() as ep:
+    with broker.Endpoint(plain_config()) as ep:  # the raw peer speaks plain TCP
         status = ep.make_status_subscriber(True)
         peer = connect(ep, [MASTER_TOPIC])
         try:

@@ -14,24 +14,9 @@ import pytest
 
 import broker
 
-from conftest import wait_until
+from conftest import make_config, plain_config, wait_until
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def plain_config(**opts) -> broker.Configuration:
-    o = broker.BrokerOptions()
-    o.disable_ssl = True
-    for k, v in opts.items():
-        setattr(o, k, v)
-    return broker.Configuration(o)
-
-
-def tls_config(**opts) -> broker.Configuration:
-    o = broker.BrokerOptions()
-    for k, v in opts.items():
-        setattr(o, k, v)
-    return broker.Configuration(o)
 
 
 def roundtrip(a: broker.Endpoint, b: broker.Endpoint, topic: str = "/tls/x") -> None:
@@ -138,7 +123,7 @@ class RecordingProxy:
 @pytest.mark.parametrize("secure", [True, False], ids=["tls", "plain"])
 def test_no_plaintext_on_the_wire_with_tls(secure):
     secret = "attack at dawn " + os.urandom(6).hex()
-    make = tls_config if secure else plain_config
+    make = make_config if secure else plain_config
     with broker.Endpoint(make()) as a, broker.Endpoint(make()) as b:
         port = b.listen("127.0.0.1", 0)
         sub = b.make_subscriber("/secret")
@@ -264,8 +249,8 @@ def test_anonymous_against_authenticated_fails(pki):
 
 @pytest.mark.parametrize("dialler_tls", [True, False], ids=["tls-to-plain", "plain-to-tls"])
 def test_tls_against_plain_fails_fast_and_is_reported(dialler_tls):
-    dial = tls_config() if dialler_tls else plain_config()
-    listen = plain_config() if dialler_tls else tls_config()
+    dial = make_config() if dialler_tls else plain_config()
+    listen = plain_config() if dialler_tls else make_config()
     with broker.Endpoint(dial) as a, broker.Endpoint(listen) as b:
         port = b.listen("127.0.0.1", 0)
         a_status = a.make_status_subscriber()
@@ -279,7 +264,7 @@ def test_tls_against_plain_fails_fast_and_is_reported(dialler_tls):
 
 
 def test_garbage_and_stalled_tls_handshakes_hurt_no_one():
-    with broker.Endpoint(tls_config(handshake_timeout=1.0)) as b, \
+    with broker.Endpoint(make_config(handshake_timeout=1.0)) as b, \
          broker.Endpoint() as a:
         port = b.listen("127.0.0.1", 0)
         status = b.make_status_subscriber()
@@ -313,7 +298,7 @@ def test_stalled_dial_fails_within_the_handshake_timeout():
     srv = socket.create_server(("127.0.0.1", 0))
     port = srv.getsockname()[1]
     try:
-        with broker.Endpoint(tls_config(handshake_timeout=0.5)) as a:
+        with broker.Endpoint(make_config(handshake_timeout=0.5)) as a:
             status = a.make_status_subscriber()
             started = time.monotonic()
             assert not a.peer("127.0.0.1", port, 0)
