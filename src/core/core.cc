@@ -92,7 +92,8 @@ struct core::connection : net::stream::handler {
   bool peered = false;
   bool gone = false;
   filter_type filter; // the peer's subscriptions
-  filter_type sent_filter; // our filter as sent in the handshake
+  filter_type advertised; // our filter as the peer knows it (grows only)
+  bool ours = false; // the peer speaks overlay updates (one of ours)
   std::optional<uint64_t> bye_id;
   net::loop::timer_id bye_timer = 0;
   net::loop::timer_id handshake_timer = 0;
@@ -114,7 +115,8 @@ struct core::connection : net::stream::handler {
 
 // -- construction ----------------------------------------------------------------
 
-core::core(configuration cfg) : cfg_(std::move(cfg)), id_(endpoint_id::random()) {
+core::core(configuration cfg)
+  : cfg_(std::move(cfg)), id_(endpoint_id::random()), overlay_(id_) {
   if (!cfg_.options.disable_ssl) {
     auto ctx = net::tls_context::make(cfg_);
     if (!ctx)
@@ -188,8 +190,11 @@ endpoint_info core::info_of(const connection& c) const {
 }
 
 void core::publish_peered_snapshot() {
+  // Direct peers and, for await_peer, everyone reachable through them.
   std::set<endpoint_id> ids;
   for (auto& [id, c] : peered_)
+    ids.insert(id);
+  for (auto& id : overlay_.reachable())
     ids.insert(id);
   {
     std::unique_lock guard{snap_mtx_};
@@ -236,8 +241,8 @@ handshake::context core::make_context(connection& c) {
   handshake::context ctx;
   ctx.self = id_;
   ctx.filter = [this, &c] {
-    c.sent_filter = current_filter();
-    return c.sent_filter;
+    c.advertised = filter_for(c);
+    return c.advertised;
   };
   ctx.redundant = [this, &c](const endpoint_id& peer, bool pending) {
     return is_redundant(peer, pending, &c);
@@ -494,27 +499,11 @@ void core::on_peered(connection& c) {
   auto info = info_of(c);
   emit_status(sc::endpoint_discovered, info, "found a new peer in the network");
   emit_status(sc::peer_added, info, "handshake successful");
-  // Our subscriptions may have grown while the handshake ran: tell all
-  // peers if that is news to them, and at least this one if it only
-  // missed it (the handshake filter predates a subscription made while
-  // the other side already considered itself peered).
-  auto before = advertised_;
-  if (current_filter() != advertised_)
-    update_filter();
-  if (advertised_ == before) {
-    bool missed = false;
-    for (auto& t : current_filter())
-      if (!filter_matches(c.sent_filter, t))
-        missed = true;
-    if (missed) {
-      std::vector<std::byte> payload;
-      bin::encode_filter(advertised_, payload);
-      send_to(c,
-              envelope_frame(id_, peer, bin::msg_type::routing_update,
-                             bin::internal_topic, payload),
-              false);
-    }
-  }
+  // Tell the peer what we are in the overlay (a real Broker answers with a
+  // pong and ignores it); our filter may also have grown while the
+  // handshake ran.
+  send_overlay_update(c, overlay_.own());
+  refresh_routing();
   if (c.origin) {
     auto waiters = std::move(c.origin->waiters);
     c.origin->waiters.clear();
@@ -554,6 +543,12 @@ void core::on_connection_gone(connection& c, const error& reason) {
   if (was_peered) {
     peered_.erase(*c.hs.peer());
     paused_.erase(&c);
+    if (c.ours && overlay_.remove_neighbour(*c.hs.peer()))
+      for (auto& [id, other] : peered_)
+        if (other->ours)
+          send_overlay_update(*other, overlay_.own());
+    if (!shutting_down_)
+      refresh_routing();
     publish_peered_snapshot();
     if (c.removed_by_us)
       emit_status(sc::peer_removed, info, "removed connection to remote peer");
@@ -620,6 +615,10 @@ void core::handle_envelope(connection& c, std::span<const std::byte> payload) {
   }
   switch (env->type) {
     case bin::msg_type::data: {
+      // Between our endpoints the sender field names the origin: one of
+      // ours came back to us (only while the overlay converges).
+      if (c.ours && env->sender == id_)
+        return;
       bool to_us = env->receiver.is_nil() || env->receiver == id_;
       data value;
       if (to_us) {
@@ -639,6 +638,8 @@ void core::handle_envelope(connection& c, std::span<const std::byte> payload) {
       return;
     }
     case bin::msg_type::command:
+      if (c.ours && env->sender == id_)
+        return;
       // Store traffic is routed like data and consumed by local sinks.
       forward_frame(c, *env, payload);
       if (env->receiver.is_nil() || env->receiver == id_)
@@ -653,9 +654,14 @@ void core::handle_envelope(connection& c, std::span<const std::byte> payload) {
         return;
       }
       c.filter = normalize_filter(std::move(*filter));
+      refresh_routing();
       return;
     }
     case bin::msg_type::ping:
+      if (bin::is_overlay_update(env->payload)) {
+        handle_overlay_update(c, env->payload);
+        return;
+      }
       send_to(c,
               envelope_frame(id_, *c.hs.peer(), bin::msg_type::pong,
                              bin::internal_topic, env->payload),
@@ -720,33 +726,41 @@ void core::forward_frame(connection& from, const bin::envelope_view& env,
   // never decrements it, so this stays compatible.
   if (env.ttl <= 1)
     return;
-  net::frame_ptr frame;
-  auto make = [&] {
-    auto buf = std::make_shared<std::vector<std::byte>>(4 + payload.size());
-    auto be = bin::to_big_endian(static_cast<uint32_t>(payload.size()));
-    std::memcpy(buf->data(), &be, 4);
-    std::memcpy(buf->data() + 4, payload.data(), payload.size());
-    std::memcpy(buf->data() + bin::frame_sender_offset, id_.bytes().data(),
-                16);
-    auto ttl = bin::to_big_endian(static_cast<uint16_t>(env.ttl - 1));
-    std::memcpy(buf->data() + bin::frame_ttl_offset, &ttl, 2);
-    return buf;
+  // The overlay origin: what an endpoint of ours put in the sender field,
+  // or us when the message enters the overlay from a real Broker peer.
+  auto origin = from.ours ? env.sender : id_;
+  net::frame_ptr to_ours;  // sender field: the origin
+  net::frame_ptr to_real;  // sender field: us, the last hop
+  auto frame_for = [&](connection& c) {
+    bool ours = overlay_routed(c);
+    auto& f = ours ? to_ours : to_real;
+    if (!f)
+      f = bin::forwarded_frame(payload, ours ? origin : id_, env.ttl - 1);
+    return f;
   };
   if (!env.receiver.is_nil()) {
-    auto i = peered_.find(env.receiver);
-    if (i != peered_.end()) {
-      if (i->second != &from)
-        send_to(*i->second, make(), false);
+    connection* next = nullptr;
+    if (auto i = peered_.find(env.receiver); i != peered_.end())
+      next = i->second;
+    else if (auto hop = overlay_.next_hop_to(env.receiver))
+      if (auto j = peered_.find(*hop); j != peered_.end())
+        next = j->second;
+    if (next) {
+      if (next != &from)
+        send_to(*next, frame_for(*next), false);
       return;
     }
-    // Not a neighbour: relay by topic like a published message.
+    // Unknown receiver: relay by topic like a published message.
   }
+  auto& hops = overlay_.next_hops(origin, env.topic);
   for (auto& [id, peer] : peered_) {
-    if (peer == &from || !filter_matches(peer->filter, env.topic))
+    if (peer == &from)
       continue;
-    if (!frame)
-      frame = make();
-    send_to(*peer, frame, false);
+    bool wanted = overlay_routed(*peer)
+                    ? std::find(hops.begin(), hops.end(), id) != hops.end()
+                    : filter_matches(peer->filter, env.topic);
+    if (wanted)
+      send_to(*peer, frame_for(*peer), false);
   }
 }
 
@@ -850,12 +864,24 @@ void core::drain_publish_queue() {
         // A receiver that is not a direct peer is reached through the peers
         // that subscribe to (or forward) the topic, e.g. a clone two hops
         // away.
-        bool by_topic = item.receiver.is_nil()
-                        || peered_.count(item.receiver) == 0;
-        for (auto& [id, c] : peered_)
-          if (by_topic ? filter_matches(c->filter, item.topic)
-                       : item.receiver == id)
-            targets.push_back(c);
+        connection* next = nullptr;
+        if (!item.receiver.is_nil()) {
+          if (auto i = peered_.find(item.receiver); i != peered_.end())
+            next = i->second;
+          else if (auto hop = overlay_.next_hop_to(item.receiver))
+            if (auto j = peered_.find(*hop); j != peered_.end())
+              next = j->second;
+        }
+        if (next) {
+          targets.push_back(next);
+        } else {
+          auto& hops = overlay_.next_hops(id_, item.topic);
+          for (auto& [id, c] : peered_)
+            if (overlay_routed(*c)
+                  ? std::find(hops.begin(), hops.end(), id) != hops.end()
+                  : filter_matches(c->filter, item.topic))
+              targets.push_back(c);
+        }
       }
       // Local publishers get backpressure instead of an overflow policy:
       // stop while a peer this message goes to has a full buffer.
@@ -889,7 +915,7 @@ void core::drain_publish_queue() {
 
 // -- subscriptions ----------------------------------------------------------------
 
-filter_type core::current_filter() const {
+filter_type core::local_filter() const {
   filter_type result = forwards_;
   for (auto& sink : command_sinks_)
     result.push_back(sink.topic);
@@ -900,6 +926,27 @@ filter_type core::current_filter() const {
   return normalize_filter(std::move(result));
 }
 
+filter_type core::filter_for(const connection& c) {
+  // What we want, and, when we relay, what everyone behind us wants: our
+  // overlay (its endpoints' subscriptions and their real Broker peers')
+  // and our other real Broker peers. That makes a chain relay through an
+  // endpoint that subscribes to nothing.
+  auto result = local_filter();
+  if (!cfg_.options.forward)
+    return result;
+  auto peer = c.hs.peer() ? *c.hs.peer() : endpoint_id{};
+  auto others = overlay_.wants_of_others(peer);
+  result.insert(result.end(), others.begin(), others.end());
+  for (auto& [id, other] : peered_)
+    if (other != &c && !overlay_routed(*other))
+      result.insert(result.end(), other->filter.begin(), other->filter.end());
+  return normalize_filter(std::move(result));
+}
+
+bool core::overlay_routed(const connection& c) const noexcept {
+  return c.ours && c.hs.peer() && overlay_.linked(*c.hs.peer());
+}
+
 void core::update_local_interest() {
   bool wanted = false;
   for (auto& sub : subscribers_)
@@ -908,27 +955,83 @@ void core::update_local_interest() {
   store_events_wanted_ = wanted;
 }
 
-void core::update_filter() {
-  auto filter = current_filter();
+void core::refresh_routing() {
+  // What we want in the overlay: our own topics and, when we relay, those
+  // of our real Broker peers (the overlay brings their messages to us).
+  auto wants = local_filter();
+  if (cfg_.options.forward)
+    for (auto& [id, c] : peered_)
+      if (!c->ours)
+        wants.insert(wants.end(), c->filter.begin(), c->filter.end());
+  if (overlay_.set_local(std::move(wants), cfg_.options.forward))
+    for (auto& [id, c] : peered_)
+      if (c->ours)
+        send_overlay_update(*c, overlay_.own());
+  update_filters();
+  publish_peered_snapshot();
+}
+
+void core::update_filters() {
   // Real Broker only announces growth; a shrinking filter is not sent.
-  bool grew = false;
-  for (auto& t : filter)
-    if (!filter_matches(advertised_, t)) {
-      grew = true;
-      break;
-    }
-  if (!grew)
-    return;
-  auto merged = advertised_;
-  merged.insert(merged.end(), filter.begin(), filter.end());
-  advertised_ = normalize_filter(std::move(merged));
-  std::vector<std::byte> payload;
-  bin::encode_filter(advertised_, payload);
-  for (auto& [id, c] : peered_)
+  for (auto& [id, c] : peered_) {
+    auto filter = filter_for(*c);
+    bool grew = false;
+    for (auto& t : filter)
+      if (!filter_matches(c->advertised, t)) {
+        grew = true;
+        break;
+      }
+    if (!grew)
+      continue;
+    filter.insert(filter.end(), c->advertised.begin(), c->advertised.end());
+    c->advertised = normalize_filter(std::move(filter));
+    std::vector<std::byte> payload;
+    bin::encode_filter(c->advertised, payload);
     send_to(*c,
             envelope_frame(id_, id, bin::msg_type::routing_update,
                            bin::internal_topic, payload),
             false);
+  }
+}
+
+void core::send_overlay_update(connection& c, const overlay::update& u) {
+  std::vector<std::byte> payload;
+  bin::encode(u, payload);
+  send_to(c,
+          envelope_frame(id_, *c.hs.peer(), bin::msg_type::ping,
+                         bin::internal_topic, payload),
+          false);
+}
+
+void core::handle_overlay_update(connection& c,
+                                 std::span<const std::byte> payload) {
+  auto update = bin::decode_overlay_update(payload);
+  if (!update) {
+    drop_connection(c, ec::invalid_message, update.error().message());
+    return;
+  }
+  auto peer = *c.hs.peer();
+  if (!c.ours) {
+    // One of ours: from now on it takes part in the overlay. It learns
+    // everything we know, and we list it as our neighbour.
+    c.ours = true;
+    overlay_.add_neighbour(peer);
+    for (auto* u : overlay_.all())
+      send_overlay_update(c, *u);
+    for (auto& [id, other] : peered_)
+      if (other != &c && other->ours)
+        send_overlay_update(*other, overlay_.own());
+  }
+  auto origin = update->origin;
+  if (overlay_.accept(std::move(*update))) {
+    // News: flood it on, unchanged.
+    for (auto* u : overlay_.all())
+      if (u->origin == origin)
+        for (auto& [id, other] : peered_)
+          if (other != &c && other->ours)
+            send_overlay_update(*other, *u);
+  }
+  refresh_routing();
 }
 
 std::shared_ptr<subscriber_queue>
@@ -945,7 +1048,7 @@ core::subscribe(std::vector<std::string> topics, size_t capacity) {
   }
   run_blocking(loop_, [&] {
     subscribers_.push_back({q, normalize_filter(std::move(topics))});
-    update_filter();
+    refresh_routing();
     update_local_interest();
   });
   return q;
@@ -960,7 +1063,7 @@ void core::add_topic(const std::shared_ptr<subscriber_queue>& q,
         xs.push_back(topic);
         sub.topics = normalize_filter(std::move(xs));
       }
-    update_filter();
+    refresh_routing();
     update_local_interest();
     if (done)
       done();
@@ -973,6 +1076,7 @@ void core::remove_topic(const std::shared_ptr<subscriber_queue>& q,
     for (auto& sub : subscribers_)
       if (sub.queue == q)
         std::erase(sub.topics, topic);
+    refresh_routing();
     update_local_interest();
     if (done)
       done();
@@ -986,6 +1090,7 @@ void core::unsubscribe(const std::shared_ptr<subscriber_queue>& q) {
   loop_.post([this, q] {
     std::erase_if(subscribers_,
                   [&](const subscription& s) { return s.queue == q; });
+    refresh_routing();
     update_local_interest();
     resume_paused();
   });
@@ -1014,7 +1119,7 @@ void core::forward(std::vector<std::string> topics) {
   loop_.post([this, topics = std::move(topics)] {
     forwards_.insert(forwards_.end(), topics.begin(), topics.end());
     forwards_ = normalize_filter(std::move(forwards_));
-    update_filter();
+    refresh_routing();
   });
 }
 
@@ -1091,7 +1196,7 @@ uint64_t core::add_command_sink(std::string topic, command_sink sink) {
   return run_blocking(loop_, [&] {
     auto id = next_sink_id_++;
     command_sinks_.push_back({id, std::move(topic), std::move(sink)});
-    update_filter();
+    refresh_routing();
     return id;
   });
 }
@@ -1101,6 +1206,7 @@ void core::remove_command_sink(uint64_t id) {
     return;
   run_blocking(loop_, [&] {
     std::erase_if(command_sinks_, [id](auto& s) { return s.id == id; });
+    refresh_routing();
   });
 }
 
@@ -1148,7 +1254,7 @@ bool core::peer_subscribed_exactly(const std::string& topic) {
       for (auto& t : c->filter)
         if (t == topic)
           return true;
-    return false;
+    return overlay_.wanted_exactly_elsewhere(topic);
   });
 }
 

@@ -15,6 +15,7 @@
 #include "broker/status.hh"
 #include "core/filter.hh"
 #include "core/handshake.hh"
+#include "core/overlay.hh"
 #include "core/queue.hh"
 #include "format/bin/envelope.hh"
 #include "net/loop.hh"
@@ -233,9 +234,14 @@ private:
   void deliver_command_local(const std::string& topic,
                              std::span<const std::byte> payload,
                              uint64_t skip);
-  void update_filter();
+  void refresh_routing();
+  void update_filters();
   void update_local_interest();
-  filter_type current_filter() const;
+  filter_type local_filter() const;
+  filter_type filter_for(const connection& c);
+  void send_overlay_update(connection& c, const overlay::update& u);
+  void handle_overlay_update(connection& c, std::span<const std::byte> payload);
+  bool overlay_routed(const connection& c) const noexcept;
   void send_bye(connection& c);
   void emit(status_event ev);
   void emit_status(sc code, const endpoint_info& ctx, std::string msg);
@@ -276,7 +282,7 @@ private:
   std::vector<sink_entry> command_sinks_;
   uint64_t next_sink_id_ = 1;
   std::atomic<uint64_t> next_object_id_{7}; // 9, 11, ...: as real Broker's
-  filter_type advertised_; // last filter sent to peers
+  overlay overlay_; // routing among our own endpoints
   std::set<connection*> paused_;
   bool waiting_for_writes_ = false;
   uint64_t bye_counter_ = 0;

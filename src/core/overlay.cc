@@ -60,6 +60,15 @@ bool overlay::has_neighbour(const endpoint_id& peer) const noexcept {
                             peer);
 }
 
+bool overlay::linked(const endpoint_id& peer) const noexcept {
+  if (!has_neighbour(peer))
+    return false;
+  auto i = others_.find(peer);
+  return i != others_.end()
+         && std::binary_search(i->second.neighbours.begin(),
+                               i->second.neighbours.end(), own_.origin);
+}
+
 bool overlay::accept(update x) {
   if (x.origin == own_.origin || x.origin.is_nil())
     return false;
@@ -158,8 +167,7 @@ overlay::next_hops(const endpoint_id& origin, std::string_view topic) {
   auto& t = const_cast<tree&>(tree_of(origin));
   if (!t.contains_self || t.children.empty())
     return none_;
-  auto key = std::string{topic};
-  if (auto i = t.by_topic.find(key); i != t.by_topic.end())
+  if (auto i = t.by_topic.find(topic); i != t.by_topic.end())
     return i->second;
   if (t.by_topic.size() >= max_cached_topics)
     t.by_topic.clear();
@@ -170,7 +178,8 @@ overlay::next_hops(const endpoint_id& origin, std::string_view topic) {
         hops.push_back(child);
         break;
       }
-  return t.by_topic.emplace(std::move(key), std::move(hops)).first->second;
+  return t.by_topic.emplace(std::string{topic}, std::move(hops))
+    .first->second;
 }
 
 std::optional<endpoint_id> overlay::next_hop_to(const endpoint_id& node) {

@@ -55,6 +55,10 @@ public:
 
   bool has_neighbour(const endpoint_id& peer) const noexcept;
 
+  /// Whether the link to `peer` is up in both directions (its update lists
+  /// us): only then does routing to it follow the overlay.
+  bool linked(const endpoint_id& peer) const noexcept;
+
   /// Our current update.
   const update& own() const noexcept { return own_; }
 
@@ -89,6 +93,13 @@ public:
   bool wanted_exactly_elsewhere(std::string_view topic);
 
 private:
+  struct string_hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+
   /// One origin's shortest-path tree as seen from us.
   struct tree {
     bool contains_self = false;
@@ -97,7 +108,9 @@ private:
     /// Parent of every reached node (the root maps to itself).
     std::unordered_map<endpoint_id, endpoint_id> parent;
     /// Next hops per topic, filled on demand.
-    std::unordered_map<std::string, std::vector<endpoint_id>> by_topic;
+    std::unordered_map<std::string, std::vector<endpoint_id>, string_hash,
+                       std::equal_to<>>
+      by_topic;
   };
 
   const tree& tree_of(const endpoint_id& root);

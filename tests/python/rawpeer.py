@@ -198,6 +198,13 @@ def parse_envelope(payload: bytes) -> dict:
     }
 
 
+def is_overlay_ping(payload: bytes) -> bool:
+    """An overlay update of ours: a ping envelope on "<$>" whose payload
+    starts with "BOV" (src/format/bin/overlay_update.hh)."""
+    return (len(payload) >= 43 and payload[32] == PING
+            and payload[35:40] == b"\x00\x03<$>" and payload[40:43] == b"BOV")
+
+
 # -- the peer -------------------------------------------------------------------
 
 
@@ -210,6 +217,10 @@ class RawPeer:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buf = b""
         self.raw_frames: list[bytes] = []  # every frame received, with length
+        # Overlay updates (pings our endpoints send every peer): answered
+        # with a pong and kept out of raw_frames, as real Broker handles
+        # them (it echoes every ping and does nothing else).
+        self.overlay_pings: list[bytes] = []
 
     def close(self) -> None:
         try:
@@ -256,12 +267,19 @@ class RawPeer:
     def recv_frame(self, timeout: float | None = None) -> bytes:
         """The next frame's payload. Raises Closed on EOF, TimeoutError."""
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        self._fill(4, deadline)
-        (n,) = struct.unpack(">I", self._buf[:4])
-        self._fill(4 + n, deadline)
-        raw, self._buf = self._buf[: 4 + n], self._buf[4 + n :]
-        self.raw_frames.append(raw)
-        return raw[4:]
+        while True:
+            self._fill(4, deadline)
+            (n,) = struct.unpack(">I", self._buf[:4])
+            self._fill(4 + n, deadline)
+            raw, self._buf = self._buf[: 4 + n], self._buf[4 + n :]
+            if is_overlay_ping(raw[4:]):
+                self.overlay_pings.append(raw)
+                env = parse_envelope(raw[4:])
+                self.send_frame(envelope(env["receiver"], env["sender"], PONG, "<$>",
+                                         env["payload"]))
+                continue
+            self.raw_frames.append(raw)
+            return raw[4:]
 
     def recv_handshake(self, timeout: float | None = None) -> dict:
         return parse_handshake(self.recv_frame(timeout))

@@ -187,7 +187,8 @@ def test_version_range_containing_1_is_accepted(node):
         assert peer.raw_frames[-1] == as_ours(golden_vs, node.id)
         msg = peer.recv_handshake()
         assert msg["tag"] == rawpeer.ORIGINATOR_SYN
-        assert msg["filter"] == ["/health/to-ep"]
+        # Its own subscription, and its other peer's (it relays for it).
+        assert msg["filter"] == ["/health/to-buddy", "/health/to-ep"]
     node.assert_healthy()
 
 
@@ -389,7 +390,7 @@ def test_full_handshake_then_data_both_ways(node, originator):
     sub = node.ep.make_subscriber("/raw", qsize=100)
     with node.raw() as peer:
         theirs = handshake(peer, node, originator)
-        assert theirs == ["/health/to-ep", "/raw"]
+        assert theirs == ["/health/to-buddy", "/health/to-ep", "/raw"]
         wait_peered(node, raw_id)
         statuses = [s for s in node.drain_statuses() if isinstance(s, broker.Status)]
         assert broker.SC.PeerAdded in [s.code() for s in statuses]
@@ -423,7 +424,8 @@ def test_full_handshake_then_data_both_ways(node, originator):
         assert env["type"] == rawpeer.ROUTING_UPDATE
         assert (env["sender"], env["receiver"], env["topic"]) == (
             node.id, raw_id, rawpeer.INTERNAL_TOPIC)
-        assert rawpeer.decode_filter(env["payload"]) == ["/health/to-ep", "/raw", "/to-raw"]
+        assert rawpeer.decode_filter(env["payload"]) == [
+            "/health/to-buddy", "/health/to-ep", "/raw", "/to-raw"]
         assert wait_until(lambda: "/to-raw" in
                           {t.string() for t in node.buddy.peer_subscriptions()})
         node.buddy.publish("/to-raw/z", "from buddy")

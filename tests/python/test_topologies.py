@@ -101,19 +101,40 @@ def test_chain_forward_without_subscribing():
         assert sub_c.get(5.0) == ("/fw/x", (1, 2))
 
 
-def test_chain_without_subscription_or_forward_does_not_relay():
+def test_chain_relays_through_a_hop_that_does_nothing():
+    # Subscriptions propagate through every endpoint: B neither subscribes
+    # nor forwards, yet relays A's messages to C, and C's back to A.
     with endpoints(3) as (a, b, c):
-        sub_b = b.make_subscriber("/mb")
-        sub_c = c.make_subscriber(["/chain", "/mc"])
+        sub_c = c.make_subscriber("/chain")
+        sub_a = a.make_subscriber("/back")
         link(a, b)
         link(c, b)
-        assert wait_until(lambda: knows(a, "/mb") and knows(b, "/chain"))
-        a.publish("/chain/1", "lost")
-        a.publish("/mb/a", 1)
-        assert sub_b.get(5.0) == ("/mb/a", 1)
-        b.publish("/mc/b", 2)
-        assert sub_c.get(5.0) == ("/mc/b", 2)
+        assert wait_until(lambda: knows(a, "/chain") and knows(c, "/back"))
+        assert a.await_peer(c.node_id(), 5.0) and c.await_peer(a.node_id(), 5.0)
+        a.publish("/chain/1", "via b")
+        assert sub_c.get(5.0) == ("/chain/1", "via b")
+        c.publish("/back/1", 2)
+        assert sub_a.get(5.0) == ("/back/1", 2)
+        # Exactly once: a marker from A follows.
+        a.publish("/chain/2", "marker")
+        assert sub_c.get(5.0) == ("/chain/2", "marker")
         assert sub_c.poll() == []
+
+
+def test_await_peer_across_three_hops():
+    with endpoints(4) as eps:
+        a, b, c, d = eps
+        sub_d = d.make_subscriber("/far")
+        assert not a.await_peer(d.node_id(), 0.1)
+        for x, y in zip(eps, eps[1:]):
+            link(x, y)
+        assert a.await_peer(d.node_id(), 10.0)
+        assert d.await_peer(a.node_id(), 10.0)
+        assert wait_until(lambda: knows(a, "/far"))
+        a.publish("/far/x", "three hops")
+        assert sub_d.get(5.0) == ("/far/x", "three hops")
+        # Not a direct peer: peers() lists only B.
+        assert [p.peer.node for p in a.peers()] == [b.node_id()]
 
 
 def test_forwarding_disabled_stops_relaying():
@@ -207,73 +228,91 @@ def test_leaf_unpeering_does_not_disturb_the_star():
         assert subs[0].get(0.05) is None
 
 
-# -- cycles ---------------------------------------------------------------------------
+# -- cycles: every endpoint gets each message exactly once, the origin none ---------
 
 
-def make_cycle(eps):
-    a, b, c = eps
-    link(a, b)
-    link(b, c)
-    link(c, a)
-    assert wait_until(lambda: all(peered_count(x) == 2 for x in eps))
+def exactly_once(eps, subs, topic: str, rounds: int = 3) -> None:
+    """Each endpoint publishes `rounds` messages; every other endpoint's
+    subscriber gets each once, its own none."""
+    for i, ep in enumerate(eps):
+        for r in range(rounds):
+            ep.publish(f"{topic}/{i}", r)
+    counts = drain_until_quiet(subs)
+    assert counts == [rounds * (len(eps) - 1)] * len(eps), counts
 
 
-@pytest.mark.parametrize("ttl", [16, 4])
-def test_cycle_of_forwarding_subscribers_stops(ttl):
-    with endpoints(3, ttl=ttl) as eps:
-        subs = [x.make_subscriber("/cycle", qsize=1000) for x in eps]
-        make_cycle(eps)
-        assert wait_until(lambda: all(knows(x, "/cycle") for x in eps))
-        eps[0].publish("/cycle/x", "round")
+def converge(eps, subs, topic: str, limit: float = 10.0) -> None:
+    """Waits until every endpoint reaches every other and a probe from each
+    is delivered exactly once to each of `subs` (each on one of `eps`): the
+    overlay has settled after the links came up."""
+    assert wait_until(lambda: all(x.await_peer(y.node_id(), 0) for x in eps for y in eps
+                                  if x is not y), timeout=limit)
+    deadline = time.monotonic() + limit
+    while True:
+        for ep in eps:
+            ep.publish(f"{topic}/probe", 0)
+        counts = drain_until_quiet(subs, quiet=0.3)
+        if counts == [len(eps) - 1] * len(subs):
+            return
+        assert time.monotonic() < deadline, f"never settled: {counts}"
+
+
+def build(eps, edges) -> None:
+    for i, j in edges:
+        link(eps[i], eps[j])
+
+
+TOPOLOGIES = {
+    "triangle": (3, [(0, 1), (1, 2), (2, 0)]),
+    "square-with-diagonal": (4, [(0, 1), (1, 2), (2, 3), (3, 0), (0, 2)]),
+    "ring-of-five": (5, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 0)]),
+    "full-mesh-of-four": (4, [(i, j) for i in range(4) for j in range(i + 1, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", list(TOPOLOGIES))
+def test_cycles_deliver_exactly_once(name):
+    n, edges = TOPOLOGIES[name]
+    with endpoints(n) as eps:
+        subs = [x.make_subscriber("/cyc", qsize=1000) for x in eps]
+        build(eps, edges)
+        converge(eps, subs, "/cyc")
+        exactly_once(eps, subs, "/cyc")
+
+
+def test_cycle_where_only_some_subscribe():
+    # Ring of five; only two endpoints subscribe; the others relay.
+    n, edges = TOPOLOGIES["ring-of-five"]
+    with endpoints(n) as eps:
+        subs = [eps[0].make_subscriber("/few", qsize=100),
+                eps[2].make_subscriber("/few", qsize=100)]
+        build(eps, edges)
+        converge(eps, subs, "/few")
+        eps[3].publish("/few/x", 1)
+        eps[4].publish("/few/x", 2)
         counts = drain_until_quiet(subs)
-        total = sum(counts)
-        # Both directions around the cycle, at most one delivery per TTL step.
-        assert counts[1] >= 1 and counts[2] >= 1, counts
-        assert total <= 2 * ttl, counts
-        # The endpoints still work afterwards.
-        eps[1].publish("/cycle/after", 1)
-        assert subs[2].get(5.0) is not None
-        # Shutting down while that message still circulates is prompt: each
-        # endpoint closes its sockets, so the next one's BYE is answered by
-        # EOF rather than waiting out the BYE timeout (3 s).
-        for ep in reversed(eps):
-            start = time.monotonic()
-            ep.shutdown()
-            assert time.monotonic() - start < 2.0
+        assert counts == [2, 2], counts
 
 
-def test_cycle_of_forwarders_without_subscribers_stops():
-    with endpoints(3) as eps:
-        for x in eps:
-            x.forward(["/loop"])
-        make_cycle(eps)
-        assert wait_until(lambda: all(knows(x, "/loop") for x in eps))
-        # Only the publisher's neighbours' relays are observable through a
-        # subscriber added afterwards on a fourth endpoint hanging off B.
-        with broker.Endpoint() as d:
-            sub = d.make_subscriber("/loop", qsize=1000)
-            link(d, eps[1])
-            assert wait_until(lambda: knows(eps[1], "/loop") and peered_count(eps[1]) == 3)
-            eps[0].publish("/loop/x", 0)
-            (count,) = drain_until_quiet([sub])
-            assert 1 <= count <= 32
+def test_cycle_reroutes_when_a_link_goes():
+    with endpoints(4) as eps:
+        subs = [x.make_subscriber("/rr", qsize=1000) for x in eps]
+        ports = [x.listen("127.0.0.1", 0) for x in eps]
+        for i in range(4):
+            assert eps[i].peer("127.0.0.1", ports[(i + 1) % 4], 0)
+        converge(eps, subs, "/rr")
+        assert eps[0].unpeer("127.0.0.1", ports[1])
+        assert wait_until(lambda: peered_count(eps[1]) == 1)
+        converge(eps, subs, "/rr")
+        exactly_once(eps, subs, "/rr")
 
 
-def test_cycle_without_forwarding_delivers_once():
+def test_cycle_of_endpoints_that_do_not_forward_delivers_once():
     with endpoints(3, forward=False) as eps:
         subs = [x.make_subscriber("/c", qsize=100) for x in eps]
-        make_cycle(eps)
+        build(eps, TOPOLOGIES["triangle"][1])
         assert wait_until(lambda: all(knows(x, "/c") for x in eps))
-        eps[0].publish("/c/x", 1)
-        assert subs[1].get(5.0) == ("/c/x", 1)
-        assert subs[2].get(5.0) == ("/c/x", 1)
-        # Markers from each neighbour prove nothing else is on the way.
-        eps[1].publish("/c/m1", 2)
-        eps[2].publish("/c/m2", 3)
-        assert subs[2].get(5.0) == ("/c/m1", 2)
-        assert subs[1].get(5.0) == ("/c/m2", 3)
-        assert sorted(subs[0].get(2, 5.0)) == [("/c/m1", 2), ("/c/m2", 3)]
-        assert all(s.poll() == [] for s in subs)
+        exactly_once(eps, subs, "/c")
 
 
 # -- redundant connections ---------------------------------------------------------------

@@ -81,4 +81,20 @@ expected<envelope_view> read_envelope(std::span<const std::byte> frame) {
   return result;
 }
 
+std::shared_ptr<std::vector<std::byte>>
+forwarded_frame(std::span<const std::byte> envelope, const endpoint_id& sender,
+                uint16_t ttl) {
+  // Header offsets inside the frame, behind its 4-byte length.
+  constexpr size_t sender_offset = 4;
+  constexpr size_t ttl_offset = 4 + 33;
+  auto buf = std::make_shared<std::vector<std::byte>>(4 + envelope.size());
+  auto len = to_big_endian(static_cast<uint32_t>(envelope.size()));
+  std::memcpy(buf->data(), &len, 4);
+  std::memcpy(buf->data() + 4, envelope.data(), envelope.size());
+  std::memcpy(buf->data() + sender_offset, sender.bytes().data(), 16);
+  auto ttl_be = to_big_endian(ttl);
+  std::memcpy(buf->data() + ttl_offset, &ttl_be, 2);
+  return buf;
+}
+
 } // namespace broker::format::bin

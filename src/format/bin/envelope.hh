@@ -9,6 +9,7 @@
 #include "format/bin/handshake.hh"
 #include "format/bin/primitives.hh"
 
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -45,9 +46,10 @@ void write_envelope_frame(byte_buffer& out, const endpoint_id& sender,
 /// 1-5, a topic length beyond the frame.
 expected<envelope_view> read_envelope(std::span<const std::byte> frame);
 
-/// Offsets of header fields inside a frame *including* its 4-byte length,
-/// for patching a forwarded frame in place (sender and TTL).
-inline constexpr size_t frame_sender_offset = 4;
-inline constexpr size_t frame_ttl_offset = 4 + 33;
+/// A received envelope (a frame payload, without the length) as a complete
+/// frame to forward: copied once, with `sender` and `ttl` replaced.
+std::shared_ptr<std::vector<std::byte>>
+forwarded_frame(std::span<const std::byte> envelope, const endpoint_id& sender,
+                uint16_t ttl);
 
 } // namespace broker::format::bin
