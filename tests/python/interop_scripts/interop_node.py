@@ -258,3 +258,8 @@ class Node:
         self._stores.clear()
         self.ep.shutdown()
 
+    close = shutdown
+
+    def __repr__(self) -> str:
+        return f"<{self.flavour} endpoint {self.node_id()[:8]}>"
+

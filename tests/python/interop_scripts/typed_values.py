@@ -180,6 +180,44 @@ def _describe_real(broker, d) -> list:
     raise TypeError(f"cannot describe real Broker type {t}")
 
 
+def _round_half_even_us(ns: int) -> int:
+    q, r = divmod(ns, 1000)
+    if r > 500 or (r == 500 and q % 2):
+        q += 1
+    return q * 1000
+
+
+def canonical(desc):
+    """`desc` with set elements and table entries in the order `describe`
+    gives them (for writing expected values in any order)."""
+    tag = desc[0]
+    if tag == "set":
+        return ["set", sorted((canonical(x) for x in desc[1]), key=_key)]
+    if tag == "table":
+        items = [[canonical(k), canonical(v)] for k, v in desc[1]]
+        return ["table", sorted(items, key=lambda kv: _key(kv[0]))]
+    if tag == "vector":
+        return ["vector", [canonical(x) for x in desc[1]]]
+    return desc
+
+
+def microsecond_view(desc):
+    """`desc` as seen through Python's datetime/timedelta: timestamps and
+    timespans rounded to microseconds (half to even), which is what our
+    subscribers hand out for a value sent with nanoseconds."""
+    tag = desc[0]
+    if tag in ("timestamp", "timespan"):
+        return [tag, _round_half_even_us(desc[1])]
+    if tag == "set":
+        return ["set", sorted((microsecond_view(x) for x in desc[1]), key=_key)]
+    if tag == "table":
+        items = [[microsecond_view(k), microsecond_view(v)] for k, v in desc[1]]
+        return ["table", sorted(items, key=lambda kv: _key(kv[0]))]
+    if tag == "vector":
+        return ["vector", [microsecond_view(x) for x in desc[1]]]
+    return desc
+
+
 # -- building values to publish ---------------------------------------------------
 
 

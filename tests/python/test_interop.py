@@ -1,0 +1,454 @@
+"""Interoperability with the real Broker 2.8, over loopback.
+
+Our endpoints live in this process; each real Broker endpoint runs in a
+child process (interop.Agent). Both are driven through the same interface
+(interop_scripts/interop_node.py) and exchange values as typed descriptions
+(interop_scripts/typed_values.py), so each scenario runs in both directions.
+
+Where real Broker itself does something surprising (subnormal reals), the
+expected value is what a real-to-real exchange delivers, measured in the
+same run, not a constant written here.
+
+Skips, saying where it looked, when the real Broker launcher is absent
+(../shared/reference/real-broker, or $REAL_BROKER).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import interop
+from interop import TRANSPORTS, link, typed_values as tv
+
+_REAL, _HOW = interop.real_broker()
+
+pytestmark = [
+    pytest.mark.timeout(60),
+    pytest.mark.skipif(_REAL is None, reason=f"real Broker not found at {_HOW} (set $REAL_BROKER)"),
+]
+
+BOTH_WAYS = pytest.mark.parametrize(
+    "sender, receiver", [("ours", "real"), ("real", "ours")], ids=["ours-to-real", "real-to-ours"]
+)
+
+
+# -- fixtures -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=sorted(TRANSPORTS))
+def transport(request) -> interop.Transport:
+    """How every endpoint of a test connects (today only "plain": no TLS)."""
+    return TRANSPORTS[request.param]
+
+
+class Endpoints:
+    """Makes endpoints of either kind and closes them all at the end."""
+
+    def __init__(self, transport: interop.Transport):
+        self.transport = transport
+        self.made: list = []
+
+    def __call__(self, kind: str):
+        if kind == "ours":
+            ep = interop.our_node(self.transport)
+        elif kind == "real":
+            ep = interop.start_real(self.transport)
+        else:
+            raise ValueError(kind)
+        self.made.append(ep)
+        return ep
+
+    def close(self) -> None:
+        errors = []
+        for ep in reversed(self.made):
+            try:
+                ep.close()
+            except Exception as e:  # noqa: BLE001 (close the rest, then report)
+                errors.append(e)
+        self.made.clear()
+        if errors:
+            raise errors[0]
+
+
+@pytest.fixture
+def make(transport):
+    """make("ours") or make("real"): a fresh endpoint, closed at teardown."""
+    eps = Endpoints(transport)
+    yield eps
+    eps.close()
+
+
+@pytest.fixture(scope="module")
+def make_module(transport):
+    eps = Endpoints(transport)
+    yield eps
+    eps.close()
+
+
+# -- values ---------------------------------------------------------------------------
+
+
+def s(text: str) -> list:
+    return ["string", text.encode("utf-8").hex(), "str"]
+
+
+def b(raw: bytes) -> list:
+    return ["string", raw.hex(), "bytes"]
+
+
+def r(x: float) -> list:
+    return ["real", "nan" if x != x else float.hex(x)]
+
+
+def c(n: int) -> list:
+    return ["count", n]
+
+
+def i(n: int) -> list:
+    return ["integer", n]
+
+
+# Every one of Broker's 15 types, with edge cases. Names are the test ids.
+VALUES = {
+    "none": ["none"],
+    "bool-true": ["bool", True],
+    "bool-false": ["bool", False],
+    "count-0": c(0),
+    "count-max": c(2**64 - 1),
+    "integer-min": i(-(2**63)),
+    "integer-max": i(2**63 - 1),
+    "integer-neg": i(-5),
+    "real-1.5": r(1.5),
+    "real-nan": r(float("nan")),
+    "real-neg-zero": r(-0.0),
+    "real-inf": r(float("inf")),
+    "real-neg-inf": r(float("-inf")),
+    "real-min-normal": r(2.2250738585072014e-308),
+    "real-max": r(1.7976931348623157e308),
+    "real-subnormal-min": r(5e-324),
+    "real-subnormal-neg": r(-5e-324),
+    "real-subnormal-1e-310": r(1e-310),
+    "string-empty": s(""),
+    "string-ascii": s("hello"),
+    "string-utf8": s("caf\u00e9 \u2211 \U0001f600"),
+    "string-nul": s("a\x00b"),
+    "string-not-utf8": b(b"\xff\xfe\x00a\x80"),
+    "string-truncated-utf8": b(b"ab\xc3"),
+    "address-v4": ["address", "192.0.2.1"],
+    "address-v6": ["address", "2001:db8::1"],
+    "address-v6-zero": ["address", "::"],
+    "address-v4-mapped": ["address", "::ffff:198.51.100.7"],
+    "subnet-v4": ["subnet", "10.0.0.0/8"],
+    "subnet-v4-host": ["subnet", "192.0.2.1/32"],
+    "subnet-v4-all": ["subnet", "0.0.0.0/0"],
+    "subnet-v6": ["subnet", "2001:db8::/32"],
+    "port-tcp": ["port", 443, 1],
+    "port-udp": ["port", 53, 2],
+    "port-icmp": ["port", 8, 3],
+    "port-unknown": ["port", 0, 0],
+    "timestamp-ns": ["timestamp", 1_700_000_000_123_456_789],
+    "timestamp-us": ["timestamp", 1_700_000_000_123_456_000],
+    "timestamp-epoch": ["timestamp", 0],
+    "timestamp-before-epoch": ["timestamp", -1_500_000_001],
+    "timespan-ns": ["timespan", -1_500_000_001],
+    "timespan-zero": ["timespan", 0],
+    "timespan-day": ["timespan", 86_400 * 10**9],
+    "enum": ["enum", "Notice::ACTION_LOG"],
+    "set": ["set", [c(1), c(2), s("a")]],
+    "set-empty": ["set", []],
+    "table": ["table", [[s("a"), c(1)], [c(2), ["vector", [s("x")]]]]],
+    "table-empty": ["table", []],
+    "vector": ["vector", [i(1), s("a"), ["none"], ["bool", True]]],
+    "vector-empty": ["vector", []],
+    "nested": [
+        "vector",
+        [
+            ["table", [[s("k"), ["set", [["vector", [c(1), ["address", "10.1.2.3"]]]]]]]],
+            ["vector", [["vector", []], ["set", [["set", [i(1)]]]]]],
+            ["table", [[["vector", [s("t"), ["port", 22, 1]]], ["subnet", "fe80::/10"]]]],
+        ],
+    ],
+}
+
+# Values real Broker does not deliver as sent, real to real. Its binary
+# format writes doubles through CAF's float packing, which does not handle
+# subnormals (wire-protocol.md §4 and §6.7). The tests expect, for these,
+# whatever the real-to-real exchange delivered in the same run.
+REAL_QUIRKS = {"real-subnormal-min", "real-subnormal-neg", "real-subnormal-1e-310"}
+# IPv4-mapped IPv6 addresses travel as 16 bytes either way; both bindings
+# hand them out as IPv4Address, so the description says "198.51.100.7".
+CANONICAL = {"address-v4-mapped": ["address", "198.51.100.7"]}
+
+TOPIC = "/interop/types"
+
+
+def as_received(desc: list, receiver: str) -> list:
+    """What a receiver of `receiver`'s kind shows for a value that real
+    Broker delivered as `desc`: ours hands out datetime and timedelta
+    (microseconds), real Broker's raw data keeps nanoseconds."""
+    return tv.microsecond_view(desc) if receiver == "ours" else desc
+
+
+def exchange(make, sender: str, receiver: str, values: dict) -> dict:
+    """Publishes each value (own topic) from a `sender` endpoint to a
+    `receiver` endpoint; returns name -> description received."""
+    tx, rx = make(sender), make(receiver)
+    sub = rx.subscribe(TOPIC)  # before peering: the handshake carries the filter
+    link(tx, rx)
+    names = list(values)
+    for n in names:
+        tx.publish(f"{TOPIC}/{n}", values[n])
+    got = rx.recv(sub, n=len(names), timeout=20.0)
+    by_topic = {m["topic"].rsplit("/", 1)[1]: m["value"] for m in got}
+    missing = [n for n in names if n not in by_topic]
+    assert not missing, f"never arrived: {missing}"
+    assert len(got) == len(names), f"{len(got)} messages for {len(names)} values"
+    return by_topic
+
+
+@pytest.fixture(scope="module")
+def real_to_real(make_module) -> dict:
+    """What real Broker delivers to real Broker for every value in VALUES."""
+    return exchange(make_module, "real", "real", VALUES)
+
+
+# -- handshake --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("listener", ["ours", "real"])
+def test_handshake(make, listener):
+    connector_kind = "real" if listener == "ours" else "ours"
+    acc, con = make(listener), make(connector_kind)
+    s_acc, s_con = acc.status_subscribe(), con.status_subscribe()
+    port = acc.listen()
+    assert port > 0
+    assert con.peer(port) is True
+    # Both sides announce the other (PeerAdded names the other node id) ...
+    for side, sub, other in ((acc, s_acc, con), (con, s_con, acc)):
+        got = side.statuses(sub, until=["PeerAdded"], timeout=10.0)
+        added = [x for x in got if x["code"] == "PeerAdded"]
+        assert added and added[0]["node"] == other.node_id(), got
+    # ... and list it, peered, in peers().
+    for side, other in ((acc, con), (con, acc)):
+        peers = side.peers()
+        assert [p["node"] for p in peers] == [other.node_id()], peers
+        assert peers[0]["status"] == "Peered"
+
+
+# -- values of every type -------------------------------------------------------------
+
+
+def test_real_to_real_reference(real_to_real):
+    """The reference itself: real Broker delivers every value as sent but
+    the subnormal reals (its known quirk), which it mangles."""
+    for name, desc in VALUES.items():
+        sent = tv.canonical(CANONICAL.get(name, desc))
+        if name in REAL_QUIRKS:
+            assert real_to_real[name] != sent, f"{name}: real Broker no longer mangles it"
+        else:
+            assert real_to_real[name] == sent, name
+
+
+@BOTH_WAYS
+def test_every_type(make, real_to_real, sender, receiver):
+    got = exchange(make, sender, receiver, VALUES)
+    wrong = {
+        name: {"sent": VALUES[name], "got": got[name], "expected": as_received(ref, receiver)}
+        for name, ref in real_to_real.items()
+        if got[name] != as_received(ref, receiver)
+    }
+    assert not wrong, wrong
+
+
+@BOTH_WAYS
+def test_subnormals_are_read_like_real_broker(make, sender, receiver):
+    """5e-324 leaves as fc d0 00.. (wire-protocol.md §6.7) and every reader,
+    ours or real, turns it into -1.596672247627776e+293 (-0x1p+974)."""
+    got = exchange(make, sender, receiver, {"sub": r(5e-324)})
+    assert got["sub"] == r(-1.596672247627776e293)
+
+
+@BOTH_WAYS
+def test_string_python_types(make, sender, receiver):
+    """Both bindings hand out valid UTF-8 as str and anything else as bytes
+    (the description records which); the bytes arrive unchanged."""
+    values = {"utf8": s("\u00e9"), "latin1": b("\u00e9".encode("latin-1")), "nul": s("\x00")}
+    got = exchange(make, sender, receiver, values)
+    assert got == values
+
+
+# -- Zeek events --------------------------------------------------------------------
+
+EVENTS = {
+    "plain": ("ping", [s("hi"), c(7)], None),
+    "no-args": ("tick", [], None),
+    "metadata": (
+        "Intel::seen",
+        [["address", "192.0.2.9"], ["table", [[s("k"), r(0.5)]]], ["enum", "Intel::ADDR"]],
+        [[1, ["timestamp", 1_700_000_000_123_456_000]], [200, s("user")], [4711, c(3)]],
+    ),
+}
+
+
+def event_layout(name: str, args: list, metadata) -> list:
+    """Zeek's event message: [count 1, count 1, [name, [args...], [[count k, v]...]]]
+    (wire-protocol.md §4), metadata only when given."""
+    body = [s(name), ["vector", args]]
+    if metadata is not None:
+        body.append(["vector", [["vector", [c(k), v]] for k, v in metadata]])
+    return ["vector", [c(1), c(1), ["vector", body]]]
+
+
+def exchange_events(make, sender: str, receiver: str) -> dict:
+    tx, rx = make(sender), make(receiver)
+    sub = rx.subscribe("/interop/events")
+    link(tx, rx)
+    for key, (name, args, meta) in EVENTS.items():
+        tx.publish_event(f"/interop/events/{key}", name, args, meta)
+    got = rx.recv(sub, n=len(EVENTS), timeout=20.0, events=True)
+    assert len(got) == len(EVENTS), got
+    return {m["topic"].rsplit("/", 1)[1]: m for m in got}
+
+
+@BOTH_WAYS
+def test_zeek_events(make, sender, receiver):
+    got = exchange_events(make, sender, receiver)
+    for key, (name, args, meta) in EVENTS.items():
+        msg = got[key]
+        # The message on the wire has Zeek's layout, metadata keys as counts.
+        assert msg["value"] == as_received(event_layout(name, args, meta), receiver), key
+        # The receiver's Event API reads name, arguments and metadata back.
+        ev = msg["event"]
+        assert ev["valid"] and ev["name"] == name, ev
+        assert ev["args"] == [as_received(a, receiver) for a in args], key
+        if meta is None:
+            assert ev["metadata"] is None, ev
+        else:
+            assert [[k[1], v] for k, v in ev["metadata"]] == [
+                [k, as_received(v, receiver)] for k, v in meta
+            ], key
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="our broker.zeek.Event.metadata() returns the keys as int; real Broker's "
+    "returns broker.Count (the wire carries counts either way)",
+)
+def test_event_metadata_keys_are_counts_in_python(make):
+    got = exchange_events(make, "real", "ours")
+    keys = [k for k, _ in got["metadata"]["event"]["metadata"]]
+    assert all(k[0] == "count" for k in keys), keys
+
+
+def test_event_metadata_keys_reference(make):
+    """What the xfail above compares with: real Broker's Event.metadata()
+    hands out Count keys."""
+    got = exchange_events(make, "ours", "real")
+    keys = [k for k, _ in got["metadata"]["event"]["metadata"]]
+    assert keys == [c(1), c(200), c(4711)]
+
+
+# -- relaying through a middle endpoint -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kinds", [("ours", "real", "ours"), ("real", "ours", "real")], ids=lambda k: "-".join(k)
+)
+def test_chain_through_a_subscribing_middle(make, kinds):
+    """left - middle - right, the middle subscribes to the topic (real Broker
+    relays only what it subscribes to or forwards): each end's message
+    reaches the other end once, and the middle sees both."""
+    left, middle, right = (make(k) for k in kinds)
+    subs = {id(ep): ep.subscribe("/interop/chain") for ep in (left, middle, right)}
+    link(left, middle)
+    link(right, middle)
+    left.publish("/interop/chain/l", s("from-left"))
+    right.publish("/interop/chain/r", s("from-right"))
+    got_right = right.recv(subs[id(right)], n=1, timeout=10.0)
+    got_left = left.recv(subs[id(left)], n=1, timeout=10.0)
+    assert [m["value"] for m in got_right] == [s("from-left")]
+    assert [m["value"] for m in got_left] == [s("from-right")]
+    got_middle = middle.recv(subs[id(middle)], n=2, timeout=10.0)
+    assert sorted(m["topic"] for m in got_middle) == ["/interop/chain/l", "/interop/chain/r"]
+    # No copies follow (a line has no cycle to bring one back).
+    for ep in (left, middle, right):
+        assert ep.recv(subs[id(ep)], n=1, timeout=0.5) == [], ep
+
+
+# -- data stores --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("master_kind", ["ours", "real"])
+def test_store_master_and_clone(make, master_kind):
+    clone_kind = "real" if master_kind == "ours" else "ours"
+    m_ep, c_ep = make(master_kind), make(clone_kind)
+    link(c_ep, m_ep)
+    attached = m_ep.attach_master("interop-store")
+    assert attached["handle"] is not None, attached
+    m = attached["handle"]
+    m_ep.store_put(m, s("before-clone"), s("snapshot"))
+    clone = c_ep.attach_clone("interop-store")
+    assert clone is not None
+
+    def both(key, value):
+        for ep, h in ((m_ep, m), (c_ep, clone)):
+            r_ = ep.store_wait(h, key, value, timeout=15.0)
+            assert r_["ok"], f"{ep!r}: {key} is {r_['last']}, expected {value}"
+
+    both(s("before-clone"), s("snapshot"))  # the clone gets the snapshot
+    # The master's writes reach the clone.
+    m_ep.store_put(m, s("k"), ["vector", [c(1), ["address", "10.0.0.1"]]])
+    both(s("k"), ["vector", [c(1), ["address", "10.0.0.1"]]])
+    m_ep.store_put(m, s("n"), c(40))
+    m_ep.store_increment(m, s("n"), c(2))
+    both(s("n"), c(42))
+    m_ep.store_erase(m, s("before-clone"))
+    both(s("before-clone"), None)
+    # The clone's writes reach the master (and come back to the clone).
+    c_ep.store_put(clone, s("from-clone"), ["set", [i(1), i(2)]])
+    both(s("from-clone"), ["set", [i(1), i(2)]])
+    c_ep.store_increment(clone, s("n"), c(8))
+    both(s("n"), c(50))
+    c_ep.store_erase(clone, s("k"))
+    both(s("k"), None)
+
+
+# -- unpeering ------------------------------------------------------------------------
+
+
+def unpeer_statuses(make, active_kind: str, passive_kind: str) -> dict:
+    """`active` peered with `passive`, then unpeers: the statuses each side
+    reports afterwards (codes, in order) and whom they name."""
+    active, passive = make(active_kind), make(passive_kind)
+    s_act, s_pas = active.status_subscribe(), passive.status_subscribe()
+    port = link(active, passive)
+    active.statuses(s_act, until=["PeerAdded"], timeout=10.0)
+    passive.statuses(s_pas, until=["PeerAdded"], timeout=10.0)
+    assert active.unpeer(port) is True
+    after_act = active.statuses(s_act, until=["EndpointUnreachable"], timeout=5.0)
+    after_pas = passive.statuses(s_pas, until=["EndpointUnreachable"], timeout=5.0)
+    for ep, other in ((active, passive), (passive, active)):
+        assert ep.peers() == [], f"{ep!r} still lists {ep.peers()}"
+    return {
+        "active": [x["code"] for x in after_act],
+        "passive": [x["code"] for x in after_pas],
+        "active_names_passive": all(x["node"] == passive.node_id() for x in after_act),
+        "passive_names_active": all(x["node"] == active.node_id() for x in after_pas),
+    }
+
+
+@pytest.fixture(scope="module")
+def real_unpeer_reference(make_module) -> dict:
+    return unpeer_statuses(make_module, "real", "real")
+
+
+@pytest.mark.parametrize("active_kind", ["ours", "real"], ids=["ours-unpeers", "real-unpeers"])
+def test_graceful_unpeer(make, real_unpeer_reference, active_kind):
+    passive_kind = "real" if active_kind == "ours" else "ours"
+    got = unpeer_statuses(make, active_kind, passive_kind)
+    # The other side learns it: PeerLost (or PeerRemoved), naming the leaver.
+    assert got["passive"] and got["passive"][0] in ("PeerLost", "PeerRemoved"), got
+    assert got["passive_names_active"] and got["active_names_passive"], got
+    # And both sides report what two real endpoints report.
+    assert got["active"] == real_unpeer_reference["active"], (got, real_unpeer_reference)
+    assert got["passive"] == real_unpeer_reference["passive"], (got, real_unpeer_reference)
