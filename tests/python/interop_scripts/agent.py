@@ -46,7 +46,8 @@ def main() -> None:
                 raise AttributeError(f"no command {cmd!r}")
             say({"id": rid, "result": getattr(node, cmd)(**req)})
         except Exception as e:  # noqa: BLE001 (reported to the parent)
-            say({"id": rid, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()})
+            error = f"{type(e).__name__}: {e}"
+            say({"id": rid, "error": error, "traceback": traceback.format_exc()})
         if cmd == "shutdown":
             break
     else:

@@ -244,10 +244,6 @@ class Node:
                 return {"ok": last == value, "last": last}
             time.sleep(0.02)
 
-    def reset_store(self, store: int) -> None:
-        s = self._stores.pop(store)
-        s.reset() if self.flavour == "ours" else s._store.reset()
-
     # -- lifetime ---------------------------------------------------------------
 
     def shutdown(self) -> None:

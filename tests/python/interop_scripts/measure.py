@@ -3,9 +3,9 @@
     ../shared/reference/real-broker python tests/python/interop_scripts/measure.py
     .venv/bin/python tests/python/interop_scripts/measure.py      # ours
 
-(run it from outside the source tree, or with -P on Python 3.11+, so that
-`import broker` finds the installed package; the scripts folder itself has no
-`broker`). All endpoints live in this one process, use the same
+(`python script.py` puts the script's folder, not the working directory,
+first on sys.path, so `import broker` finds the installed package even from
+the repository root). All endpoints live in this one process, use the same
 implementation and disable TLS. Prints one JSON object: the scenarios of
 docs/interop-measurements.md, each with what was observed. Nothing here
 asserts; every wait is bounded.
@@ -77,7 +77,12 @@ def scenario_a(middle: str, settle: float, window: float) -> dict:
         delivered = c.count(sub_c, window)
         b.publish(TOPIC + "/b", message(99))
         control = c.count(sub_c, window)
-        return {"middle": middle, "published": 3, "delivered_to_C": delivered, "control_from_B": control}
+        return {
+            "middle": middle,
+            "published": 3,
+            "delivered_to_C": delivered,
+            "control_from_B": control,
+        }
     finally:
         shutdown(ns)
 
@@ -114,11 +119,22 @@ def scenario_c(settle: float, window: float) -> dict:
         # all three drain concurrently: count() on each in turn would let the
         # others' queues overflow or block a circulating flood
         counts = [0, 0, 0]
+        tail = [0, 0, 0]  # copies in the last 0.5 s: is traffic still flowing?
         end = time.monotonic() + window
         while time.monotonic() < end:
-            for i, (n, s) in enumerate(zip(ns, subs)):
-                counts[i] += n.count(s, 0.02)
-        return {"published_by_A": 3, "window_s": window, "A": counts[0], "B": counts[1], "C": counts[2]}
+            for k, (n, s) in enumerate(zip(ns, subs)):
+                got = n.count(s, 0.02)
+                counts[k] += got
+                if end - time.monotonic() < 0.5:
+                    tail[k] += got
+        return {
+            "published_by_A": 3,
+            "window_s": window,
+            "A": counts[0],
+            "B": counts[1],
+            "C": counts[2],
+            "last_half_second": tail,
+        }
     finally:
         shutdown(ns)
 
@@ -136,20 +152,19 @@ def scenario_d(hops: int, settle: float) -> dict:
 
 
 def scenario_e() -> dict:
-    ev = broker.zeek.Event(
-        "e", broker.Count(1), metadata=[(1, broker.Timestamp(broker.Timespan(1_500_000_000))), (200, "u")]
-    )
+    """An event with metadata {1: timestamp, 200: "u"}: the key types in the
+    message as sent (the Data the endpoint publishes) and in Event.metadata()."""
+    ts = broker.Timestamp(broker.Timespan(1_500_000_000))
+    ev = broker.zeek.Event("e", broker.Count(1), metadata=[(1, ts), (200, "u")])
     if flavour(broker) == "real":
-        wire = describe(broker, ev.as_data())
-        api_keys = [type(k).__name__ for k, _ in ev.metadata()]
-    else:
-        wire = describe(broker, broker.Data(ev).to_py())
-        api_keys = [type(k).__name__ for k, _ in ev.metadata()]
-    meta = wire[1][2][1][2][1]
+        sent = describe(broker, ev.as_data())
+    else:  # decode our encoder's own bytes: exactly what goes on the wire
+        sent = describe(broker, broker.Data.from_bytes(broker.Data(ev).to_bytes()).to_py())
+    meta = sent[1][2][1][2][1]  # [count 1, count 1, [name, args, metadata]]
     return {
-        "event_as_data": wire,
+        "event_as_data": sent,
         "metadata_key_types_on_wire": [pair[1][0][0] for pair in meta],
-        "metadata_key_types_in_python": api_keys,
+        "metadata_key_types_in_python": [type(k).__name__ for k, _ in ev.metadata()],
     }
 
 
@@ -161,9 +176,11 @@ def main() -> None:
     p.add_argument("--only", default="abcde", help="scenarios to run, e.g. 'ab'")
     args = p.parse_args()
     out = {"implementation": flavour(broker)}
-    out["version"] = broker.Version.string() if out["implementation"] == "real" else broker.__version__
+    real = out["implementation"] == "real"
+    out["version"] = broker.Version.string() if real else broker.__version__
     if "a" in args.only:
-        out["a"] = [scenario_a(m, args.settle, args.window) for m in ("nothing", "forward", "subscribe")]
+        middles = ("nothing", "forward", "subscribe")
+        out["a"] = [scenario_a(m, args.settle, args.window) for m in middles]
     if "b" in args.only:
         out["b"] = [scenario_b(n, args.await_timeout) for n in (3, 4)]
     if "c" in args.only:

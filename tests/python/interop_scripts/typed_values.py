@@ -38,7 +38,6 @@ import ipaddress
 import json
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
-PROTOCOLS = {0: "?", 1: "tcp", 2: "udp", 3: "icmp"}
 
 
 def flavour(broker) -> str:
@@ -157,7 +156,8 @@ def _describe_real(broker, d) -> list:
         return _string(raw, type(broker.Data.to_py(d)).__name__)
     if t == T.Address:
         a = d.as_address()
-        ip = ipaddress.IPv4Address(a.bytes()[-4:]) if a.is_v4() else ipaddress.IPv6Address(a.bytes())
+        raw = a.bytes()
+        ip = ipaddress.IPv4Address(raw[-4:]) if a.is_v4() else ipaddress.IPv6Address(raw)
         return ["address", _addr(ip)]
     if t == T.Subnet:
         return ["subnet", str(broker.Data.to_py(d))]
@@ -173,7 +173,9 @@ def _describe_real(broker, d) -> list:
     if t == T.Set:
         return ["set", sorted((_describe_real(broker, x) for x in d.as_set()), key=_key)]
     if t == T.Table:
-        items = [[_describe_real(broker, k), _describe_real(broker, v)] for k, v in d.as_table().items()]
+        items = [
+            [_describe_real(broker, k), _describe_real(broker, v)] for k, v in d.as_table().items()
+        ]
         return ["table", sorted(items, key=lambda kv: _key(kv[0]))]
     if t == T.Vector:
         return ["vector", [_describe_real(broker, x) for x in d.as_vector()]]
