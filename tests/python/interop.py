@@ -39,7 +39,7 @@ if str(SCRIPTS) not in sys.path:
 import typed_values  # noqa: E402
 from interop_node import Node  # noqa: E402
 
-__all__ = ["Agent", "Node", "Transport", "TRANSPORTS", "real_broker", "typed_values"]
+__all__ = ["Agent", "Endpoints", "Node", "Transport", "TRANSPORTS", "real_broker", "typed_values"]
 
 
 def real_broker() -> tuple[pathlib.Path | None, str]:
@@ -189,6 +189,35 @@ def start_real(transport: Transport) -> Agent:
     if path is None:
         raise FileNotFoundError(f"real Broker not found at {how}")
     return Agent([str(path), "python"], transport.real)
+
+
+class Endpoints:
+    """Makes endpoints of either kind and closes them all at the end."""
+
+    def __init__(self, transport: Transport):
+        self.transport = transport
+        self.made: list = []
+
+    def __call__(self, kind: str):
+        if kind == "ours":
+            ep = our_node(self.transport)
+        elif kind == "real":
+            ep = start_real(self.transport)
+        else:
+            raise ValueError(kind)
+        self.made.append(ep)
+        return ep
+
+    def close(self) -> None:
+        errors = []
+        for ep in reversed(self.made):
+            try:
+                ep.close()
+            except Exception as e:  # noqa: BLE001 (close the rest, then report)
+                errors.append(e)
+        self.made.clear()
+        if errors:
+            raise errors[0]
 
 
 def wait_peered(*pairs, timeout: float = 10.0) -> None:

@@ -41,46 +41,17 @@ def transport(request) -> interop.Transport:
     return TRANSPORTS[request.param]
 
 
-class Endpoints:
-    """Makes endpoints of either kind and closes them all at the end."""
-
-    def __init__(self, transport: interop.Transport):
-        self.transport = transport
-        self.made: list = []
-
-    def __call__(self, kind: str):
-        if kind == "ours":
-            ep = interop.our_node(self.transport)
-        elif kind == "real":
-            ep = interop.start_real(self.transport)
-        else:
-            raise ValueError(kind)
-        self.made.append(ep)
-        return ep
-
-    def close(self) -> None:
-        errors = []
-        for ep in reversed(self.made):
-            try:
-                ep.close()
-            except Exception as e:  # noqa: BLE001 (close the rest, then report)
-                errors.append(e)
-        self.made.clear()
-        if errors:
-            raise errors[0]
-
-
 @pytest.fixture
 def make(transport):
     """make("ours") or make("real"): a fresh endpoint, closed at teardown."""
-    eps = Endpoints(transport)
+    eps = interop.Endpoints(transport)
     yield eps
     eps.close()
 
 
 @pytest.fixture(scope="module")
 def make_module(transport):
-    eps = Endpoints(transport)
+    eps = interop.Endpoints(transport)
     yield eps
     eps.close()
 
