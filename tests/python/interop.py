@@ -174,12 +174,15 @@ class Agent:
             except (OSError, ValueError, subprocess.TimeoutExpired):
                 self.proc.kill()
                 self.proc.wait(10.0)
-        for f in (self.proc.stdin, self.proc.stdout):
-            try:
-                f.close()
-            except OSError:
-                pass
-        self._reader.join(5.0)
+        try:
+            self.proc.stdin.close()
+        except OSError:  # the child is gone: nothing to flush to
+            pass
+        # The reader sees end of file now that the child has exited; close
+        # its pipe only after it stopped, never under its feet.
+        self._reader.join(10.0)
+        if not self._reader.is_alive():
+            self.proc.stdout.close()
         self._err.close()
 
 
