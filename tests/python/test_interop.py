@@ -459,3 +459,39 @@ def test_second_master_at_a_peer_is_refused(make, first_kind):
 def test_second_master_returns_none_like_real_broker(make):
     got = attach_second_master(make, "real", "ours")
     assert got["returned"] == "None", got
+
+
+# -- volume and shutdown --------------------------------------------------------------
+
+
+@BOTH_WAYS
+def test_many_messages_arrive_complete_and_in_order(make, sender, receiver):
+    """2000 messages into a subscriber whose queue holds 20: flow control on
+    both sides has to hold the rest back rather than drop them."""
+    tx, rx = make(sender), make(receiver)
+    sub = rx.subscribe("/interop/bulk")
+    link(tx, rx)
+    tx.publish_many("/interop/bulk/n", 2000)
+    got = rx.recv(sub, n=2000, timeout=40.0)
+    assert [m["value"] for m in got] == [i(k) for k in range(2000)]
+
+
+def shutdown_statuses(make, leaving_kind: str, staying_kind: str) -> list:
+    """The staying side's statuses after its peer shut down (no unpeer)."""
+    leaving, staying = make(leaving_kind), make(staying_kind)
+    sub = staying.status_subscribe()
+    link(leaving, staying)
+    staying.statuses(sub, until=["PeerAdded"], timeout=10.0)
+    leaving.close()
+    got = staying.statuses(sub, until=["EndpointUnreachable"], timeout=10.0)
+    assert all(x["node"] == leaving.node_id() for x in got), got
+    assert staying.peers() == []
+    return [x["code"] for x in got]
+
+
+@pytest.mark.parametrize("leaving_kind", ["ours", "real"], ids=["ours-leaves", "real-leaves"])
+def test_shutdown_is_seen_like_between_real_endpoints(make, leaving_kind):
+    staying_kind = "real" if leaving_kind == "ours" else "ours"
+    reference = shutdown_statuses(make, "real", "real")
+    assert reference and reference[0] in ("PeerLost", "PeerRemoved"), reference
+    assert shutdown_statuses(make, leaving_kind, staying_kind) == reference

@@ -123,6 +123,11 @@ class Node:
     def publish(self, topic: str, value: list) -> None:
         self.ep.publish(topic, build(self.broker, value))
 
+    def publish_many(self, topic: str, count: int) -> None:
+        """Publishes the integers 0 .. count-1 on `topic`, in order."""
+        for k in range(count):
+            self.ep.publish(topic, build(self.broker, ["integer", k]))
+
     def publish_event(self, topic: str, name: str, args: list, metadata=None) -> None:
         self.ep.publish(topic, build_event(self.broker, name, args, metadata))
 
