@@ -384,6 +384,69 @@ def test_store_master_and_clone(make, master_kind):
     both(s("k"), None)
 
 
+def clone_operations(make, master_kind: str, clone_kind: str) -> dict:
+    """Every kind of write, made on a clone of a master on the other
+    endpoint: what master and clone hold afterwards, and what put_unique
+    and expiry did."""
+    m_ep, c_ep = make(master_kind), make(clone_kind)
+    link(c_ep, m_ep)
+    m = m_ep.attach_master("interop-ops")["handle"]
+    clone = c_ep.attach_clone("interop-ops")
+    m_ep.store_put(m, s("text"), s("ab"))
+    assert c_ep.store_wait(clone, s("text"), s("ab"), timeout=15.0)["ok"]
+    call = lambda op, *args, **kw: c_ep.store_call(clone, op, list(args), **kw)  # noqa: E731
+    call("append", s("text"), s("cd"))
+    call("put", s("vec"), ["vector", []])
+    call("push", s("vec"), i(1))
+    call("push", s("vec"), i(2))
+    call("pop", s("vec"))
+    call("put", s("set"), ["set", []])
+    call("insert_into", s("set"), s("e"))
+    call("put", s("tbl"), ["table", []])
+    call("insert_into", s("tbl"), s("k"), s("v"))
+    call("remove_from", s("tbl"), s("missing"))
+    call("put", s("cnt"), c(10))
+    call("decrement", s("cnt"), c(3))
+    call("put", s("expiring"), s("soon"), expiry=1.0)
+    unique = [call("put_unique", s("u"), s("first")), call("put_unique", s("u"), s("second"))]
+    call("put", s("done"), ["bool", True])
+    for ep, h in ((m_ep, m), (c_ep, clone)):
+        assert ep.store_wait(h, s("done"), ["bool", True], timeout=15.0)["ok"], ep
+    keys = ["text", "vec", "set", "tbl", "cnt", "u"]
+    state = {k: [m_ep.store_get(m, s(k)), c_ep.store_get(clone, s(k))] for k in keys}
+    expired = [ep.store_wait(h, s("expiring"), None, timeout=10.0)["ok"]
+               for ep, h in ((m_ep, m), (c_ep, clone))]
+    return {"state": state, "put_unique": unique, "expired": expired}
+
+
+@pytest.fixture(scope="module")
+def real_clone_operations(make_module) -> dict:
+    return clone_operations(make_module, "real", "real")
+
+
+def test_clone_operations_reference(real_clone_operations):
+    """Two real endpoints: what the mixed pairs below must match."""
+    both = lambda v: [v, v]  # noqa: E731
+    assert real_clone_operations == {
+        "state": {
+            "text": both(s("abcd")),
+            "vec": both(["vector", [i(1)]]),
+            "set": both(["set", [s("e")]]),
+            "tbl": both(["table", [[s("k"), s("v")]]]),
+            "cnt": both(c(7)),
+            "u": both(s("first")),
+        },
+        "put_unique": [True, False],
+        "expired": [True, True],
+    }
+
+
+@pytest.mark.parametrize("master_kind", ["ours", "real"], ids=["master-ours", "master-real"])
+def test_clone_operations(make, real_clone_operations, master_kind):
+    clone_kind = "real" if master_kind == "ours" else "ours"
+    assert clone_operations(make, master_kind, clone_kind) == real_clone_operations
+
+
 # -- unpeering ------------------------------------------------------------------------
 
 

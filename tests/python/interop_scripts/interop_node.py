@@ -229,6 +229,14 @@ class Node:
     def store_increment(self, store: int, key: list, amount: list) -> None:
         self._stores[store].increment(build(self.broker, key), build(self.broker, amount))
 
+    def store_call(self, store: int, op: str, args: list, expiry: float | None = None):
+        """Calls Store.<op>(*args) (descriptions), e.g. ("append", [key, s]);
+        returns what it returned when that is a bool or None, else its repr."""
+        method = getattr(self._stores[store], op)
+        values = [build(self.broker, a) for a in args]
+        result = method(*values) if expiry is None else method(*values, expiry=expiry)
+        return result if result is None or isinstance(result, bool) else repr(result)
+
     def store_get(self, store: int, key: list):
         """The value's description, or None when the key is absent."""
         s = self._stores[store]
