@@ -138,6 +138,10 @@ class Node:
             return [(t.string(), d) for t, d in sub._subscriber.poll()]
         return list(sub.poll())
 
+    def subscriber(self, sub: int):
+        """The subscriber object itself (in-process use only: not JSON)."""
+        return self._subs[sub]
+
     def recv(self, sub: int, n: int = 1, timeout: float = 10.0, events: bool = False) -> list:
         """Up to `n` messages within `timeout` seconds, each as
         {"topic", "value": description[, "event": describe_event(...)]}."""
