@@ -301,6 +301,51 @@ def test_unconvertible_message_does_not_take_the_batch_with_it(make, how):
     assert [v for _, v in received] == [7, 8]
 
 
+def nested(depth: int) -> list:
+    """An integer inside `depth` vectors."""
+    v = i(1)
+    for _ in range(depth):
+        v = ["vector", [v]]
+    return v
+
+
+@BOTH_WAYS
+def test_nesting_at_our_limit(make, sender, receiver):
+    """100 levels of vectors: our limit for encoding and decoding
+    (docs/decisions/0001), and nothing special to real Broker."""
+    got = exchange(make, sender, receiver, {"deep": nested(100)})
+    assert got["deep"] == nested(100)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ours decodes at most 100 levels of nesting (docs/decisions/0001); a deeper "
+    "value from real Broker (which delivers 300 levels real to real) makes ours report "
+    "InvalidMessage and drop the peering (PeerLost, then real Broker reconnects); the "
+    "messages real Broker sent after it are lost",
+)
+def test_deeper_nesting_from_real_broker_keeps_the_peering(make):
+    tx, rx = make("real"), make("ours")
+    status = rx.status_subscribe()
+    sub = rx.subscribe("/interop/deep")
+    link(tx, rx)
+    rx.statuses(status, until=["PeerAdded"], timeout=10.0)
+    tx.publish("/interop/deep/x", nested(101))
+    for k in range(5):
+        tx.publish("/interop/deep/y", i(k))
+    got = [m["value"] for m in rx.recv(sub, n=6, timeout=5.0)]
+    # However ours treats the deep value, the peering and what follows survive.
+    assert got[-5:] == [i(k) for k in range(5)], got
+    trouble = [x for x in rx.statuses(status, timeout=1.0) if x["code"] != "PeerAdded"]
+    assert trouble == [], trouble
+
+
+def test_deeper_nesting_real_to_real(make):
+    """What the xfail above compares with."""
+    got = exchange(make, "real", "real", {"deep": nested(300)})
+    assert got["deep"] == nested(300)
+
+
 # -- Zeek events --------------------------------------------------------------------
 
 EVENTS = {
