@@ -248,6 +248,34 @@ def test_string_python_types(make, sender, receiver):
     assert got == values
 
 
+@pytest.mark.parametrize(
+    "sender, receiver",
+    [("ours", "real"), ("real", "ours"), ("real", "real")],
+    ids=["ours-to-real", "real-to-ours", "real-to-real"],
+)
+def test_topics_and_sizes(make, sender, receiver):
+    """Topic matching is a plain string prefix ("/interop/p" gets
+    "/interop/prefix"), topics may be UTF-8 and 2000 bytes long, and a
+    1 MiB string crosses in one message; real to real included to show the
+    expectation is real Broker's."""
+    long_topic = "/" + "x" * 2000
+    tx, rx = make(sender), make(receiver)
+    sub = rx.subscribe(["/interop/p", "/\u00fc\u00f1\u00ed/", long_topic])
+    link(tx, rx)
+    big = ["string", ("z" * (1 << 20)).encode().hex(), "str"]
+    sent = [
+        ("/interop/prefix", s("prefix")),
+        ("/interop/other", s("not subscribed")),
+        ("/\u00fc\u00f1\u00ed/t", s("utf-8 topic")),
+        (long_topic + "/y", s("long topic")),
+        ("/interop/p/big", big),
+    ]
+    for topic, value in sent:
+        tx.publish(topic, value)
+    got = rx.recv(sub, n=4, timeout=20.0)
+    assert [(m["topic"], m["value"]) for m in got] == [sent[0], *sent[2:]]
+
+
 # A set Broker keeps as three elements but Python's set cannot: True, 1 and
 # 1.0 compare equal there. Real Broker sends it like any other value.
 COLLAPSING_SET = ["set", [["bool", True], i(1), r(1.0)]]
