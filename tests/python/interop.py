@@ -52,6 +52,17 @@ def real_broker() -> tuple[pathlib.Path | None, str]:
     return None, how
 
 
+def prepare_real_broker(path: pathlib.Path, timeout: float = 900.0) -> None:
+    """Lets the launcher unpack itself (and install its few Debian libraries)
+    once, up front: on a fresh machine that takes longer than any test's own
+    time limit. Cheap when already done."""
+    done = subprocess.run(
+        [str(path), "env"], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{path} env failed ({done.returncode}): {done.stderr.strip()}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Transport:
     """How both sides connect: the options each side's endpoint gets

@@ -21,6 +21,8 @@ import interop
 from interop import TRANSPORTS, link, typed_values as tv
 
 _REAL, _HOW = interop.real_broker()
+if _REAL is not None:
+    interop.prepare_real_broker(_REAL)  # at collection: outside the per-test time limits
 
 pytestmark = [
     pytest.mark.timeout(60),
