@@ -73,10 +73,30 @@ class Transport:
     real: dict
 
 
+def cert_options(pki, node: str) -> dict:
+    """Configuration attributes authenticating as `node` of the test PKI
+    (conftest.Pki), trusting its CA."""
+    return {"openssl_certificate": pki.path(f"{node}.pem"),
+            "openssl_key": pki.path(f"{node}.key"),
+            "openssl_cafile": pki.path("ca.pem")}
+
+
 TRANSPORTS = {
-    # Our package has no TLS yet: every endpoint, ours and real, goes plain.
     "plain": Transport("plain", ours={"disable_ssl": True}, real={"disable_ssl": True}),
+    # Both Brokers' default: anonymous ECDH, encrypted, not authenticated.
+    "tls": Transport("tls", ours={}, real={}),
+    # Mutual certificate authentication; filled in by with_pki().
+    "tls-certs": Transport("tls-certs", ours={}, real={}),
 }
+
+
+def with_pki(transport: Transport, pki) -> Transport:
+    """The transport with certificates from the test PKI where it needs
+    them: each side authenticates with a certificate of the same CA."""
+    if transport.name != "tls-certs":
+        return transport
+    return Transport(transport.name, ours=cert_options(pki, "node1"),
+                     real=cert_options(pki, "node2"))
 
 
 def our_node(transport: Transport) -> Node:

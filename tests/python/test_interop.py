@@ -38,9 +38,10 @@ BOTH_WAYS = pytest.mark.parametrize(
 
 
 @pytest.fixture(scope="module", params=sorted(TRANSPORTS))
-def transport(request) -> interop.Transport:
-    """How every endpoint of a test connects (today only "plain": no TLS)."""
-    return TRANSPORTS[request.param]
+def transport(request, pki) -> interop.Transport:
+    """How every endpoint of a test connects: plain TCP, anonymous TLS (both
+    Brokers' default) or TLS with certificates of one CA on both sides."""
+    return interop.with_pki(TRANSPORTS[request.param], pki)
 
 
 @pytest.fixture
