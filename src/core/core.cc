@@ -623,6 +623,15 @@ void core::handle_envelope(connection& c, std::span<const std::byte> payload) {
       data value;
       if (to_us) {
         auto decoded = bin::decode(env->payload);
+        if (!decoded && decoded.error().code() == ec::invalid_data) {
+          // Well-formed but beyond our limits (nesting): this message is
+          // lost here, said so; the connection and everything after stay.
+          emit_error(ec::invalid_data, info_of(c),
+                     "dropped a message on topic " + std::string{env->topic}
+                       + ": " + decoded.error().message());
+          forward_frame(c, *env, payload);
+          return;
+        }
         if (!decoded) {
           drop_connection(c, ec::invalid_message,
                           "malformed data message on topic "

@@ -238,9 +238,14 @@ private:
 
   template <class Container>
   bool container(data& out, int depth, const char* what, size_t min_elem) {
-    if (depth >= limits_.max_depth)
-      return fail("nesting deeper than " + std::to_string(limits_.max_depth)
-                  + " levels");
+    if (depth >= limits_.max_depth) {
+      // Well-formed but beyond our limit: ec::invalid_data, so that a
+      // receiver can drop this one value and keep the connection.
+      err_ = error{ec::invalid_data, "nesting deeper than "
+                                       + std::to_string(limits_.max_depth)
+                                       + " levels"};
+      return false;
+    }
     uint32_t n;
     if (!in_.read_varbyte(n))
       return fail(std::string{"invalid or truncated size of a "} + what);

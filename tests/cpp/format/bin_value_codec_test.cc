@@ -199,6 +199,9 @@ TEST(BinValueCodec, LimitsNestingDepth) {
   auto result = dec(deep);
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().message().find("nesting"), std::string::npos);
+  // Well-formed, only too deep for us: receivers drop the value, not the
+  // connection.
+  EXPECT_EQ(result.error().code(), ec::invalid_data);
 }
 
 TEST(BinValueCodec, HugeClaimedSizesDoNotAllocate) {
