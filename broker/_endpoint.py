@@ -4,6 +4,8 @@ str or a list, real Broker's ``get`` overloads, publishers."""
 from __future__ import annotations
 
 import atexit
+import collections
+import time
 import weakref
 from typing import Any, Iterable
 
@@ -103,18 +105,42 @@ class StatusSubscriber(_Queue):
     """Receives ``broker.Status`` and ``broker.Error`` events."""
 
 
+# send_rate() counts messages in buckets of 100 ms over the last second.
+_RATE_BUCKET_NS = 100_000_000
+_RATE_BUCKETS = 10
+
+
 class Publisher:
     """Publishes on one topic, with the endpoint's backpressure visible."""
 
     def __init__(self, endpoint: Endpoint, topic):
         self._endpoint = endpoint
         self._topic = topic
+        # [bucket number, messages] for the buckets of the last second.
+        self._sent: collections.deque = collections.deque()
 
     def publish(self, data: Any) -> None:
         self._endpoint.publish(self._topic, data)
+        self._count(1)
 
     def publish_batch(self, *batch: Any) -> None:
         self._endpoint._impl.publish_batch([(self._topic, x) for x in batch])
+        self._count(len(batch))
+
+    def _count(self, n: int) -> None:
+        bucket = time.monotonic_ns() // _RATE_BUCKET_NS
+        sent = self._sent
+        if sent and sent[-1][0] == bucket:
+            sent[-1][1] += n
+        else:
+            sent.append([bucket, n])
+            while sent[0][0] <= bucket - _RATE_BUCKETS:
+                sent.popleft()
+
+    def send_rate(self) -> int:
+        """Messages this publisher sent in the last second."""
+        oldest = time.monotonic_ns() // _RATE_BUCKET_NS - _RATE_BUCKETS
+        return sum(n for bucket, n in self._sent if bucket > oldest)
 
     def demand(self) -> int:
         """Messages that can be published now without waiting."""
