@@ -509,7 +509,7 @@ class Subnet:
 
     def __init__(self, *args):
         if not args:
-            self._value = _ip.IPv6Network(0)
+            self._value = _ip.IPv6Network((0, 0))
         elif len(args) == 1:
             self._value = _network_of(args[0])
         elif len(args) == 2:
