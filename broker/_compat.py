@@ -136,6 +136,8 @@ def _a(noun: str) -> str:
 
 def _accessor(name: str, kind, convert: Callable[[Data], Any], returns: str):
     def accessor(self: Data):
+        if not isinstance(self, Data):
+            raise TypeError(f"{name}() needs a broker.Data, not {type(self).__name__}")
         actual = self.get_type()
         if actual != kind:
             raise DataTypeError(

@@ -374,6 +374,8 @@ def test_data_accessor_on_the_wrong_type_raises(value, accessor, holds, wanted):
     # Real Broker raises RuntimeError here; scripts catching that still work.
     with pytest.raises(RuntimeError):
         getattr(Data(value), accessor)()
+    with pytest.raises(TypeError, match=f"{accessor}\\(\\) needs a broker.Data, not int"):
+        getattr(Data, accessor)(5)
 
 
 def test_data_type_none_is_nil():

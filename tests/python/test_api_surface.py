@@ -134,3 +134,37 @@ def test_broker_1_4_names_exist(path):
 def test_deviations_name_listed_rows():
     listed = {(s, n) for s, n, _ in ROWS}
     assert set(DEVIATIONS) <= listed
+
+
+# -- the type stub of the extension ------------------------------------------------
+
+
+def _stub_names(body, prefix=""):
+    import ast
+
+    for node in body:
+        if isinstance(node, ast.ClassDef):
+            yield prefix + node.name
+            yield from _stub_names(node.body, prefix + node.name + ".")
+        elif isinstance(node, ast.FunctionDef):
+            yield prefix + node.name
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            yield prefix + node.target.id
+
+
+def test_the_type_stub_names_only_what_the_extension_has():
+    import ast
+
+    stub = pathlib.Path(broker.__file__).with_name("_broker.pyi")
+    names = set(_stub_names(ast.parse(stub.read_text(encoding="utf-8")).body))
+    names.discard("__all__")  # the stub's export list, not an attribute
+    assert "Data.as_vector" in names and "EndpointInfo.node_id" in names
+    missing = []
+    for dotted in sorted(names):
+        obj = broker._broker
+        try:
+            for part in dotted.split("."):
+                obj = getattr(obj, part)
+        except AttributeError:
+            missing.append(dotted)
+    assert missing == []
