@@ -14,6 +14,18 @@ namespace py = pybind11;
 
 namespace broker::python {
 
+namespace {
+
+py::str printable(const std::string& text) {
+  PyObject* result = PyUnicode_DecodeUTF8(
+    text.data(), static_cast<Py_ssize_t>(text.size()), "backslashreplace");
+  if (result == nullptr)
+    throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(result);
+}
+
+} // namespace
+
 void init_data(py::module_& m) {
   py::enum_<ec>(m, "EC", "Broker's error codes (real Broker's values).")
     .value("None_", ec::none)
@@ -191,9 +203,13 @@ void init_data(py::module_& m) {
     .def(py::self > py::self)
     .def(py::self >= py::self)
     .def("__hash__", [](const data& x) { return hash_value(x); })
-    .def("__str__", [](const data& x) { return to_string(x); })
-    .def("__repr__",
-         [](const data& x) { return "Data(" + to_string(x) + ")"; });
+    // Broker strings are bytes: text that is not UTF-8 prints with
+    // backslash escapes instead of failing (real Broker raises
+    // UnicodeDecodeError here).
+    .def("__str__", [](const data& x) { return printable(to_string(x)); })
+    .def("__repr__", [](const data& x) {
+      return printable("Data(" + to_string(x) + ")");
+    });
 
   m.def(
     "_register_value_holders",

@@ -378,6 +378,13 @@ def test_data_accessor_on_the_wrong_type_raises(value, accessor, holds, wanted):
         getattr(Data, accessor)(5)
 
 
+def test_data_of_non_utf8_bytes_prints():
+    # Real Broker raises UnicodeDecodeError from str() here.
+    assert str(Data(b"by\xff")) == "by\\xff"
+    assert repr(Data([b"\xfe", "ok"])) == "Data((\\xfe, ok))"
+    assert repr(Vector([b"\xff"])) == "Vector[\\xff]"
+
+
 def test_data_type_none_is_nil():
     none = getattr(Data.Type, "None")
     assert none == Data.Type.Nil and none.name == "Nil"
