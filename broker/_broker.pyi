@@ -317,7 +317,7 @@ class Data:
         Decodes the WebSocket API's JSON encoding.
         """
     @staticmethod
-    def from_py(value: typing.Any) -> Data:
+    def from_py(x: typing.Any) -> Data:
         """
         Converts a Python value to Data.
         """
@@ -329,7 +329,7 @@ class Data:
         ...
     def __hash__(self) -> int:
         ...
-    def __init__(self, value: typing.Any = None) -> None:
+    def __init__(self, x: typing.Any = None) -> None:
         ...
     def __le__(self, arg0: Data) -> bool:
         ...

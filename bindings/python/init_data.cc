@@ -120,8 +120,8 @@ void init_data(py::module_& m) {
     .value("Vector", data_type::vector);
   cls
     .def(py::init([](py::handle x) { return to_data(x); }),
-         py::arg("value") = py::none())
-    .def_static("from_py", &to_data, py::arg("value"),
+         py::arg("x") = py::none()) // real Broker's parameter names
+    .def_static("from_py", &to_data, py::arg("x"),
                 "Converts a Python value to Data.")
     .def("to_py", &to_object, py::arg("safe") = false,
          "Converts to Python; safe=True returns hashable, immutable forms.")

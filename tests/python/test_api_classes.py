@@ -606,3 +606,34 @@ def test_publisher_send_rate_counts_the_last_second(endpoint):
     assert pub.send_rate() == 0
     pub.publish(1)
     assert pub.send_rate() == 1
+
+
+# -- real Broker's keyword names -------------------------------------------------------------
+
+
+def test_calls_with_real_brokers_keywords():
+    assert Data(x=5) == Data(5) and Data.from_py(x=[1]) == Data([1])
+    assert broker.ImmutableData(x={1}).to_py() == frozenset({1})
+
+    class Counting(broker.SafeSubscriber):
+        seen = 0
+
+        def get(self, *args, **kwargs):
+            Counting.seen += 1
+            return super().get(*args, **kwargs)
+
+    with broker.Endpoint() as a, broker.Endpoint() as b:
+        port = b.listen("127.0.0.1", 0)
+        assert a.peer(addr="127.0.0.1", port=port, retry=1.0)
+        sub = b.make_subscriber(topics="/kw", qsize=5, subscriber_class=Counting)
+        assert isinstance(sub, Counting)
+        assert wait_until(lambda: "/kw" in {t.string() for t in a.peer_subscriptions()})
+        a.publish("/kw", {1})
+        assert sub.get(5.0) == ("/kw", frozenset({1}))  # safe: a SafeSubscriber
+        assert Counting.seen == 1
+        store = a.attach_master("kw", type=broker.Backend.Memory, opts={})
+        store.put("k", 1)
+        store.erase(data="k")
+        assert store.get("k") is None
+        with pytest.raises(TypeError, match="subscriber_class must be broker.Subscriber"):
+            b.make_subscriber("/x", subscriber_class=dict)

@@ -113,6 +113,9 @@ EXPRESSIONS = [
     "broker.zeek.Event('e', 1, metadata=[(1, broker.Timestamp(1.0))]).metadata()]",
     "type(broker.zeek.MetadataType.NetworkTimestamp).__name__",
     "broker.Data.to_py(broker.zeek.Event('e', 1).as_data())",
+    # Keyword names
+    "str(broker.Data(x=5))",
+    "str(broker.Data.from_py(x=[1, 'a']))",
     # Odds and ends
     "broker.BrokerOptions().disable_forwarding",
     "type(broker.now()).__name__",
