@@ -25,12 +25,26 @@ from ._broker import (
     Topic,
 )
 from . import zeek  # noqa: E402  (needs _broker)
+from . import bro  # noqa: E402  (Broker 1.4's name of broker.zeek)
 from ._store import Store
 from ._endpoint import Endpoint, Publisher, SafeSubscriber, StatusSubscriber, Subscriber
-from ._values import Count, Enum, FrozenTable, Port, Timespan, Timestamp
+from ._values import Address, Count, Enum, FrozenTable, Port, Subnet, Timespan, Timestamp
+from ._containers import Set, Table, Vector
+from ._compat import APIFlags, Frontend, ImmutableData, Message, Version, now
 
 __all__ = [
+    "APIFlags",
+    "Address",
     "Backend",
+    "Frontend",
+    "ImmutableData",
+    "Message",
+    "Set",
+    "Subnet",
+    "Table",
+    "Vector",
+    "Version",
+    "now",
     "Store",
     "BrokerOptions",
     "Configuration",
@@ -60,6 +74,8 @@ __all__ = [
     "__version__",
 ]
 
-__version__ = "0.1.0"
+# The release, from the VERSION file (compiled into the extension).
+__version__ = _broker._version
 
 _broker._register_types(Count, Port, Port.Protocol, Enum, Timespan, Timestamp, FrozenTable)
+_broker._register_value_holders((Address, Subnet, Set, Table, Vector))

@@ -7,7 +7,9 @@ import collections.abc
 import typing
 
 zeek: typing.Any
-__all__: list[str] = ['Backend', 'BrokerOptions', 'Configuration', 'Data', 'EC', 'EndpointInfo', 'Error', 'NetworkInfo', 'OverflowPolicy', 'PeerFlags', 'PeerInfo', 'PeerStatus', 'SC', 'Status', 'Topic', 'zeek']
+__all__: list[str] = ['Backend', 'BrokerOptions', 'Configuration', 'Data', 'EC', 'EndpointInfo', 'Error', 'NetworkInfo', 'OptionalNetworkInfo', 'OverflowPolicy', 'PeerFlags', 'PeerInfo', 'PeerStatus', 'SC', 'Status', 'Topic', 'zeek']
+_version: str
+_protocol_version: int
 class EC:
     """
     Broker's error codes (real Broker's values).
@@ -33,6 +35,8 @@ class EC:
       NoSuchMaster
     
       NoSuchKey
+    
+      RequestTimeOut
     
       RequestTimeout
     
@@ -132,6 +136,7 @@ class EC:
     RedundantConnection: typing.ClassVar[EC]
     RepeatedPeeringHandshakeRequest: typing.ClassVar[EC]
     RepeatedRequestId: typing.ClassVar[EC]
+    RequestTimeOut: typing.ClassVar[EC]
     RequestTimeout: typing.ClassVar[EC]
     SerializationFailed: typing.ClassVar[EC]
     ShuttingDown: typing.ClassVar[EC]
@@ -220,6 +225,8 @@ class Data:
         
           Nil
         
+          None
+        
           Boolean
         
           Count
@@ -254,6 +261,7 @@ class Data:
         EnumValue: typing.ClassVar[Data.Type]
         Integer: typing.ClassVar[Data.Type]
         Nil: typing.ClassVar[Data.Type]
+        # Real Broker's alias of Nil; reach it as getattr(Data.Type, "None").
         Port: typing.ClassVar[Data.Type]
         Real: typing.ClassVar[Data.Type]
         Set: typing.ClassVar[Data.Type]
@@ -309,7 +317,7 @@ class Data:
         Decodes the WebSocket API's JSON encoding.
         """
     @staticmethod
-    def from_py(value: typing.Any) -> Data:
+    def from_py(x: typing.Any) -> Data:
         """
         Converts a Python value to Data.
         """
@@ -321,7 +329,7 @@ class Data:
         ...
     def __hash__(self) -> int:
         ...
-    def __init__(self, value: typing.Any = None) -> None:
+    def __init__(self, x: typing.Any = None) -> None:
         ...
     def __le__(self, arg0: Data) -> bool:
         ...
@@ -335,6 +343,46 @@ class Data:
         ...
     def get_type(self) -> Data.Type:
         ...
+    def _elements(self) -> list:
+        """
+        The elements of a set or vector (Data), or (key, value) pairs of a table, in Broker's order.
+        """
+    def _nanoseconds(self) -> int:
+        """
+        Nanoseconds of a timespan, or since the epoch of a timestamp.
+        """
+    # Real Broker's accessors, attached by broker/_compat.py. Each raises
+    # TypeError (also a RuntimeError) when the value has another type.
+    def as_none(self) -> None:
+        ...
+    def as_boolean(self) -> bool:
+        ...
+    def as_count(self) -> int:
+        ...
+    def as_integer(self) -> int:
+        ...
+    def as_real(self) -> float:
+        ...
+    def as_string(self) -> bytes:
+        ...
+    def as_address(self) -> typing.Any:
+        """broker.Address"""
+    def as_subnet(self) -> typing.Any:
+        """broker.Subnet"""
+    def as_port(self) -> typing.Any:
+        """broker.Port"""
+    def as_timestamp(self) -> float:
+        ...
+    def as_timespan(self) -> float:
+        ...
+    def as_enum_value(self) -> typing.Any:
+        """broker.Enum"""
+    def as_set(self) -> typing.Any:
+        """broker.Set"""
+    def as_table(self) -> typing.Any:
+        """broker.Table"""
+    def as_vector(self) -> typing.Any:
+        """broker.Vector"""
     def to_bytes(self) -> bytes:
         """
         The wire format v1 encoding.
@@ -599,15 +647,45 @@ class NetworkInfo:
     @property
     def retry(self) -> float:
         ...
+class OptionalNetworkInfo:
+    """
+    Network information, when known.
+    """
+    def __bool__(self) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def get(self) -> NetworkInfo:
+        """
+        The NetworkInfo; raises ValueError when there is none.
+        """
+    def is_set(self) -> bool:
+        ...
+    @property
+    def address(self) -> str:
+        ...
+    @property
+    def port(self) -> int:
+        ...
+    @property
+    def retry(self) -> float:
+        ...
 class EndpointInfo:
     def __repr__(self) -> str:
         ...
+    def node_id(self) -> str:
+        ...
     @property
-    def network(self) -> NetworkInfo | None:
+    def network(self) -> OptionalNetworkInfo:
         ...
     @property
     def node(self) -> str:
         ...
+    @property
+    def type(self) -> str:
+        """
+        "native" for a Broker endpoint, "invalid" when none is named.
+        """
 class PeerInfo:
     @property
     def flags(self) -> PeerFlags:
@@ -691,6 +769,7 @@ class OverflowPolicy:
     def value(self) -> int:
         ...
 class BrokerOptions:
+    disable_forwarding: bool
     disable_ssl: bool
     forward: bool
     ignore_broker_conf: bool
@@ -734,6 +813,14 @@ class Configuration:
         ...
     @typing.overload
     def __init__(self, options: BrokerOptions) -> None:
+        ...
+    @property
+    def max_threads(self) -> int:
+        """
+        Upper bound on the threads processing messages (default 1). An endpoint uses one I/O thread, so any positive value is met.
+        """
+    @max_threads.setter
+    def max_threads(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
 class _Subscriber:
     def add_topic(self, topic: typing.Any, block: bool = False) -> None:
@@ -815,8 +902,11 @@ class Backend:
       Memory
     
       SQLite
+    
+      RocksDB
     """
     Memory: typing.ClassVar[Backend]
+    RocksDB: typing.ClassVar[Backend]
     SQLite: typing.ClassVar[Backend]
     __members__: typing.ClassVar[dict[str, Backend]]
     @typing.overload
@@ -896,6 +986,10 @@ def _attach_clone(endpoint: _Endpoint, name: str, resync_interval: typing.Suppor
     ...
 def _attach_master(endpoint: _Endpoint, name: str, backend: Backend, options: dict) -> _Store:
     ...
+def _register_value_holders(classes: typing.Any) -> None:
+    """
+    Tells the converter the classes that hold their value in `_value`.
+    """
 def _register_types(arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: typing.Any, arg5: typing.Any, arg6: typing.Any) -> None:
     """
     Tells the converter the Python classes of broker/_values.py.

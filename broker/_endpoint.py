@@ -4,6 +4,8 @@ str or a list, real Broker's ``get`` overloads, publishers."""
 from __future__ import annotations
 
 import atexit
+import collections
+import time
 import weakref
 from typing import Any, Iterable
 
@@ -103,18 +105,42 @@ class StatusSubscriber(_Queue):
     """Receives ``broker.Status`` and ``broker.Error`` events."""
 
 
+# send_rate() counts messages in buckets of 100 ms over the last second.
+_RATE_BUCKET_NS = 100_000_000
+_RATE_BUCKETS = 10
+
+
 class Publisher:
     """Publishes on one topic, with the endpoint's backpressure visible."""
 
     def __init__(self, endpoint: Endpoint, topic):
         self._endpoint = endpoint
         self._topic = topic
+        # [bucket number, messages] for the buckets of the last second.
+        self._sent: collections.deque = collections.deque()
 
     def publish(self, data: Any) -> None:
         self._endpoint.publish(self._topic, data)
+        self._count(1)
 
     def publish_batch(self, *batch: Any) -> None:
         self._endpoint._impl.publish_batch([(self._topic, x) for x in batch])
+        self._count(len(batch))
+
+    def _count(self, n: int) -> None:
+        bucket = time.monotonic_ns() // _RATE_BUCKET_NS
+        sent = self._sent
+        if sent and sent[-1][0] == bucket:
+            sent[-1][1] += n
+        else:
+            sent.append([bucket, n])
+            while sent[0][0] <= bucket - _RATE_BUCKETS:
+                sent.popleft()
+
+    def send_rate(self) -> int:
+        """Messages this publisher sent in the last second."""
+        oldest = time.monotonic_ns() // _RATE_BUCKET_NS - _RATE_BUCKETS
+        return sum(n for bucket, n in self._sent if bucket > oldest)
 
     def demand(self) -> int:
         """Messages that can be published now without waiting."""
@@ -178,12 +204,15 @@ class Endpoint:
         """Listens for peers; returns the port (0 on failure)."""
         return self._impl.listen(address, port)
 
-    def peer(self, address: str, port: int, retry: float = 10.0) -> bool:
-        """Peers and blocks until peered (True) or the attempt failed (False)."""
-        return self._impl.peer(address, port, float(retry))
+    # Parameter names as real Broker's (addr, type, subscriber_class), so
+    # that calls with keywords work in both.
 
-    def peer_nosync(self, address: str, port: int, retry: float = 10.0) -> None:
-        self._impl.peer_nosync(address, port, float(retry))
+    def peer(self, addr: str, port: int, retry: float = 10.0) -> bool:
+        """Peers and blocks until peered (True) or the attempt failed (False)."""
+        return self._impl.peer(addr, port, float(retry))
+
+    def peer_nosync(self, addr: str, port: int, retry: float = 10.0) -> None:
+        self._impl.peer_nosync(addr, port, float(retry))
 
     def unpeer(self, address: str, port: int) -> bool:
         return self._impl.unpeer(address, port)
@@ -220,26 +249,36 @@ class Endpoint:
 
     # -- subscribing ---------------------------------------------------------------
 
-    def make_subscriber(self, topics, qsize: int = 20) -> Subscriber:
-        """Subscribes to a topic (str or Topic) or a list of topics."""
-        return Subscriber(self._impl.make_subscriber(topics, qsize, False), self)
+    def make_subscriber(self, topics, qsize: int = 20, subscriber_class=None) -> Subscriber:
+        """Subscribes to a topic (str or Topic) or a list of topics.
+        ``subscriber_class`` is the class to return, Subscriber or a subclass
+        (a SafeSubscriber subclass converts safely)."""
+        if subscriber_class is None:
+            subscriber_class = Subscriber
+        if not (isinstance(subscriber_class, type) and issubclass(subscriber_class, Subscriber)):
+            raise TypeError(
+                f"subscriber_class must be broker.Subscriber or a subclass, not {subscriber_class!r}"
+            )
+        safe = issubclass(subscriber_class, SafeSubscriber)
+        return subscriber_class(self._impl.make_subscriber(topics, qsize, safe), self)
 
     def make_safe_subscriber(self, topics, qsize: int = 20) -> SafeSubscriber:
-        return SafeSubscriber(self._impl.make_subscriber(topics, qsize, True), self)
+        return self.make_subscriber(topics, qsize, SafeSubscriber)
 
     def make_status_subscriber(self, receive_statuses: bool = False) -> StatusSubscriber:
         return StatusSubscriber(self._impl.make_status_subscriber(receive_statuses), self)
 
     # -- data stores ----------------------------------------------------------------
 
-    def attach_master(self, name: str, backend=None, opts: dict | None = None) -> Store:
-        """Attaches the master of store ``name`` (``broker.Backend.Memory`` or
-        ``broker.Backend.SQLite`` with ``opts={"path": ...}``). Raises
-        ``ValueError`` (MasterExists) when a master of that name exists here
-        or at a peer, ``RuntimeError`` when the backend cannot be opened."""
-        if backend is None:
-            backend = _broker.Backend.Memory
-        return Store(_broker._attach_master(self._impl, name, backend, dict(opts or {})), self)
+    def attach_master(self, name: str, type=None, opts: dict | None = None) -> Store:
+        """Attaches the master of store ``name`` (``type`` is
+        ``broker.Backend.Memory`` or ``broker.Backend.SQLite`` with
+        ``opts={"path": ...}``). Raises ``ValueError`` (MasterExists) when a
+        master of that name exists here or at a peer, ``RuntimeError`` when
+        the backend cannot be opened."""
+        if type is None:
+            type = _broker.Backend.Memory
+        return Store(_broker._attach_master(self._impl, name, type, dict(opts or {})), self)
 
     def attach_clone(
         self,

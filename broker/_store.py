@@ -54,8 +54,9 @@ class Store:
     def put(self, key, value, expiry=None) -> None:
         self._impl.put(key, value, expiry)
 
-    def erase(self, key) -> None:
-        self._impl.erase(key)
+    def erase(self, data) -> None:
+        """Removes the key ``data`` (real Broker's parameter name)."""
+        self._impl.erase(data)
 
     def clear(self) -> None:
         self._impl.clear()

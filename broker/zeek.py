@@ -8,28 +8,43 @@ C++.
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 from . import _broker
+from ._values import Count
+
+__all__ = [
+    "Batch",
+    "Event",
+    "IdentifierUpdate",
+    "LogCreate",
+    "LogWrite",
+    "MessageType",
+    "MetadataType",
+    "SafeEvent",
+    "message_type",
+]
 
 _zeek = _broker.zeek
 MessageType = _zeek.MessageType
 
 
-class MetadataType(enum.IntEnum):
-    """Well-known event metadata keys."""
+class MetadataType:
+    """Well-known event metadata keys, as ``broker.Count`` (real Broker's
+    values; metadata() returns keys as Count too)."""
 
-    NetworkTimestamp = 1
-    UserMetadataStart = 200
+    NetworkTimestamp = Count(1)
+    UserMetadataStart = Count(200)
 
 
 class Event(_zeek.Event):
     """A Zeek event: ``Event(name, *args, metadata=None)`` or ``Event(message)``.
 
     ``metadata`` is a dict or a list of ``(key, value)`` pairs with int keys
-    (e.g. ``MetadataType.NetworkTimestamp``). An invalid layout raises
-    ``ValueError`` naming what is wrong.
+    (e.g. ``MetadataType.NetworkTimestamp``); they go on the wire as counts.
+    ``Event(message)`` takes any value, as real Broker does: ``valid()`` says
+    whether it is an event, and ``name()``, ``args()`` and ``metadata()`` of
+    one that is not raise ``ValueError`` naming what is wrong.
     """
 
     _safe = False
@@ -50,10 +65,17 @@ class Event(_zeek.Event):
         return _zeek.Event.args(self, self._safe)
 
     def metadata(self):
-        """A list of ``(key, value)`` pairs, or None without metadata."""
+        """A list of ``(broker.Count key, value)`` pairs, or None without
+        metadata."""
         return _zeek.Event.metadata(self, self._safe)
 
+    def as_data(self) -> _broker.Data:
+        """The whole message as a plain ``broker.Data``."""
+        return _broker.Data(self)
+
     def __repr__(self) -> str:
+        if not self.valid():
+            return f"Event(<not an event: {_broker.Data.__str__(self)}>)"
         return f"Event({self.name()!r}, args={self.args()!r})"
 
 
@@ -87,8 +109,6 @@ class LogCreate(_Message):
 
     @classmethod
     def make(cls, stream_id, writer_id, writer_info, fields) -> LogCreate:
-        from . import Count
-
         return cls((Count(1), Count(2), (stream_id, writer_id, writer_info, fields)))
 
     def stream_id(self):
@@ -111,8 +131,6 @@ class LogWrite(_Message):
 
     @classmethod
     def make(cls, stream_id, writer_id, path: str, serial_data) -> LogWrite:
-        from . import Count
-
         return cls((Count(1), Count(3), (stream_id, writer_id, path, serial_data)))
 
     def stream_id(self):
@@ -135,8 +153,6 @@ class IdentifierUpdate(_Message):
 
     @classmethod
     def make(cls, id_name: str, id_value) -> IdentifierUpdate:
-        from . import Count
-
         return cls((Count(1), Count(4), (id_name, id_value)))
 
     def id_name(self) -> str:
@@ -153,8 +169,6 @@ class Batch(_Message):
 
     @classmethod
     def make(cls, *messages) -> Batch:
-        from . import Count
-
         return cls((Count(1), Count(5), tuple(messages)))
 
     def messages(self) -> tuple:

@@ -27,6 +27,10 @@ struct type_cache {
   PyObject* timestamp = nullptr;
   PyObject* frozen_table = nullptr;
   PyObject* data_class = nullptr;
+  // Classes whose instances carry their Broker value, in a form this
+  // converter already understands, in the slot `_value` (Address, Subnet,
+  // Set, Table, Vector of broker/_values.py and broker/_containers.py).
+  std::vector<PyObject*> value_holders;
   PyObject* ipv4_address = nullptr;
   PyObject* ipv6_address = nullptr;
   PyObject* ipv4_network = nullptr;
@@ -42,6 +46,7 @@ struct type_cache {
   PyObject* s_network_address = nullptr;
   PyObject* s_prefixlen = nullptr;
   PyObject* s_utcoffset = nullptr;
+  PyObject* s_value = nullptr;
 };
 
 type_cache types;
@@ -573,6 +578,21 @@ bool from_py_converter::convert(PyObject* obj, data& out, int depth) {
     out = pybind11::handle{obj}.cast<const data&>();
     return true;
   }
+  for (auto* holder : types.value_holders) {
+    if (!is_instance(obj, holder))
+      continue;
+    // Counted as a level of its own: a holder holding itself must not
+    // recurse forever.
+    if (depth >= max_depth)
+      return fail(PyExc_ValueError, "nesting deeper than "
+                                      + std::to_string(max_depth) + " levels");
+    PyObject* value = PyObject_GetAttr(obj, types.s_value);
+    if (value == nullptr)
+      return fail_from_python();
+    bool ok = convert(value, out, depth + 1);
+    Py_DECREF(value);
+    return ok;
+  }
   return unsupported(obj);
 }
 
@@ -813,6 +833,26 @@ bool register_types(PyObject* count, PyObject* port, PyObject* port_protocol,
   types.s_utcoffset = PyUnicode_InternFromString("utcoffset");
   return types.ipv4_address && types.ipv6_address && types.ipv4_network
          && types.ipv6_network && types.mapping_proxy;
+}
+
+bool register_value_holders(PyObject* classes) {
+  PyObject* seq = PySequence_Fast(classes, "value holders must be a sequence");
+  if (seq == nullptr)
+    return false;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); ++i) {
+    PyObject* cls = PySequence_Fast_GET_ITEM(seq, i);
+    if (!PyType_Check(cls)) {
+      Py_DECREF(seq);
+      PyErr_SetString(PyExc_TypeError, "value holders must be classes");
+      return false;
+    }
+    Py_INCREF(cls);
+    types.value_holders.push_back(cls);
+  }
+  Py_DECREF(seq);
+  if (types.s_value == nullptr)
+    types.s_value = PyUnicode_InternFromString("_value");
+  return types.s_value != nullptr;
 }
 
 bool from_py(PyObject* obj, data& out) {

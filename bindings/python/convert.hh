@@ -19,6 +19,12 @@ bool register_types(PyObject* count, PyObject* port, PyObject* port_protocol,
                     PyObject* timestamp, PyObject* frozen_table,
                     PyObject* data_class);
 
+/// Adds classes (a sequence) whose instances hold their value in the slot
+/// `_value`, in a Python form `from_py` converts (e.g. an ipaddress object, a
+/// list of broker.Data). Called once from broker/__init__.py.
+/// @returns false with a Python exception set on failure.
+bool register_value_holders(PyObject* classes);
+
 /// Nesting limit of conversions, the same as the decoders' so that every
 /// value we accept from Python can also be decoded again.
 inline constexpr int max_depth = 100;

@@ -14,6 +14,18 @@ namespace py = pybind11;
 
 namespace broker::python {
 
+namespace {
+
+py::str printable(const std::string& text) {
+  PyObject* result = PyUnicode_DecodeUTF8(
+    text.data(), static_cast<Py_ssize_t>(text.size()), "backslashreplace");
+  if (result == nullptr)
+    throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(result);
+}
+
+} // namespace
+
 void init_data(py::module_& m) {
   py::enum_<ec>(m, "EC", "Broker's error codes (real Broker's values).")
     .value("None_", ec::none)
@@ -27,6 +39,8 @@ void init_data(py::module_& m) {
     .value("MasterExists", ec::master_exists)
     .value("NoSuchMaster", ec::no_such_master)
     .value("NoSuchKey", ec::no_such_key)
+    // Real Broker's spelling first: it is the name str() and .name show.
+    .value("RequestTimeOut", ec::request_timeout)
     .value("RequestTimeout", ec::request_timeout)
     .value("TypeClash", ec::type_clash)
     .value("InvalidData", ec::invalid_data)
@@ -87,6 +101,9 @@ void init_data(py::module_& m) {
   py::class_<data> cls(m, "Data", "A Broker value (SPEC §2).");
   py::enum_<data_type>(cls, "Type")
     .value("Nil", data_type::none)
+    // Real Broker's alias of Nil (reached as getattr(Data.Type, "None"));
+    // registered second, so the value's name stays "Nil" as there.
+    .value("None", data_type::none)
     .value("Boolean", data_type::boolean)
     .value("Count", data_type::count)
     .value("Integer", data_type::integer)
@@ -103,12 +120,49 @@ void init_data(py::module_& m) {
     .value("Vector", data_type::vector);
   cls
     .def(py::init([](py::handle x) { return to_data(x); }),
-         py::arg("value") = py::none())
-    .def_static("from_py", &to_data, py::arg("value"),
+         py::arg("x") = py::none()) // real Broker's parameter names
+    .def_static("from_py", &to_data, py::arg("x"),
                 "Converts a Python value to Data.")
     .def("to_py", &to_object, py::arg("safe") = false,
          "Converts to Python; safe=True returns hashable, immutable forms.")
     .def("get_type", &data::get_type)
+    .def(
+      "_elements",
+      [](const data& x) -> py::list {
+        // For the as_set/as_table/as_vector accessors (broker/_compat.py):
+        // the elements as Data objects, not converted to Python values.
+        py::list result;
+        if (auto* xs = x.get_if<set>()) {
+          for (auto& y : *xs)
+            result.append(py::cast(y));
+        } else if (auto* xs = x.get_if<vector>()) {
+          for (auto& y : *xs)
+            result.append(py::cast(y));
+        } else if (auto* xs = x.get_if<table>()) {
+          for (auto& [k, v] : *xs)
+            result.append(py::make_tuple(py::cast(k), py::cast(v)));
+        } else {
+          throw py::type_error("Data holds a "
+                               + std::string{to_string(x.get_type())}
+                               + ", not a set, table or vector");
+        }
+        return result;
+      },
+      "The elements of a set or vector (Data), or (key, value) pairs of a "
+      "table, in Broker's order.")
+    .def(
+      "_nanoseconds",
+      [](const data& x) -> integer {
+        // Exact, unlike the timedelta/datetime that to_py() returns.
+        if (auto* span = x.get_if<timespan>())
+          return span->count();
+        if (auto* ts = x.get_if<timestamp>())
+          return ts->time_since_epoch().count();
+        throw py::type_error("Data holds a "
+                             + std::string{to_string(x.get_type())}
+                             + ", not a timespan or timestamp");
+      },
+      "Nanoseconds of a timespan, or since the epoch of a timestamp.")
     .def(
       "to_bytes",
       [](const data& x) {
@@ -149,9 +203,22 @@ void init_data(py::module_& m) {
     .def(py::self > py::self)
     .def(py::self >= py::self)
     .def("__hash__", [](const data& x) { return hash_value(x); })
-    .def("__str__", [](const data& x) { return to_string(x); })
-    .def("__repr__",
-         [](const data& x) { return "Data(" + to_string(x) + ")"; });
+    // Broker strings are bytes: text that is not UTF-8 prints with
+    // backslash escapes instead of failing (real Broker raises
+    // UnicodeDecodeError here).
+    .def("__str__", [](const data& x) { return printable(to_string(x)); })
+    .def("__repr__", [](const data& x) {
+      return printable("Data(" + to_string(x) + ")");
+    });
+
+  m.def(
+    "_register_value_holders",
+    [](py::handle classes) {
+      if (!register_value_holders(classes.ptr()))
+        throw py::error_already_set();
+    },
+    py::arg("classes"),
+    "Tells the converter the classes that hold their value in `_value`.");
 
   m.def(
     "_register_types",

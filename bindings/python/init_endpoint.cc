@@ -217,6 +217,35 @@ struct py_status_subscriber {
   }
 };
 
+/// EndpointInfo.network: real Broker's OptionalNetworkInfo, an optional
+/// with is_set() and get(). Kept a struct of its own: binding
+/// std::optional<network_info> as a class would clash with pybind11/stl.h.
+struct optional_network_info {
+  std::optional<network_info> value;
+
+  const network_info& get() const {
+    if (!value)
+      throw py::value_error("no network information (is_set() is False)");
+    return *value;
+  }
+
+  /// For the forwarded fields: missing, like an attribute of None.
+  const network_info& field() const {
+    if (!value)
+      throw py::attribute_error("no network information (is_set() is False)");
+    return *value;
+  }
+};
+
+/// broker.Configuration: the core's configuration plus real Broker's
+/// max_threads, which only the Python API has (real Broker hands it to its
+/// actor scheduler).
+struct py_configuration : configuration {
+  /// An upper bound on the threads that process messages. An endpoint runs
+  /// exactly one I/O thread for that, so every positive bound holds.
+  int max_threads = 1;
+};
+
 } // namespace
 
 void init_endpoint(py::module_& m) {
@@ -252,10 +281,45 @@ void init_endpoint(py::module_& m) {
       return "NetworkInfo(" + x.address + ":" + std::to_string(x.port) + ")";
     });
 
+  py::class_<optional_network_info>(m, "OptionalNetworkInfo",
+                                    "Network information, when known.")
+    .def("is_set",
+         [](const optional_network_info& x) { return x.value.has_value(); })
+    .def("get", &optional_network_info::get,
+         "The NetworkInfo; raises ValueError when there is none.")
+    .def("__bool__",
+         [](const optional_network_info& x) { return x.value.has_value(); })
+    // The NetworkInfo fields, so that `info.network.address` keeps working.
+    .def_property_readonly("address",
+                           [](const optional_network_info& x) {
+                             return x.field().address;
+                           })
+    .def_property_readonly(
+      "port", [](const optional_network_info& x) { return x.field().port; })
+    .def_property_readonly(
+      "retry", [](const optional_network_info& x) { return x.field().retry; })
+    .def("__repr__", [](const optional_network_info& x) -> std::string {
+      if (!x.value)
+        return "nil";
+      return x.value->address + ":" + std::to_string(x.value->port);
+    });
+
   py::class_<endpoint_info>(m, "EndpointInfo")
     .def_property_readonly(
       "node", [](const endpoint_info& x) { return x.node.to_string(); })
-    .def_readonly("network", &endpoint_info::network)
+    .def("node_id", [](const endpoint_info& x) { return x.node.to_string(); })
+    .def_property_readonly(
+      "network",
+      [](const endpoint_info& x) { return optional_network_info{x.network}; })
+    .def_property_readonly(
+      "type",
+      [](const endpoint_info& x) {
+        // Our endpoints speak only Broker's own protocol ("native"; real
+        // Broker also has "web-socket" clients). Nothing identified: the
+        // context of an error with neither node nor address.
+        return x.node.is_nil() && !x.network ? "invalid" : "native";
+      },
+      "\"native\" for a Broker endpoint, \"invalid\" when none is named.")
     .def("__repr__", [](const endpoint_info& x) {
       auto s = "EndpointInfo(" + x.node.to_string();
       if (x.network)
@@ -295,6 +359,13 @@ void init_endpoint(py::module_& m) {
   py::class_<broker_options>(m, "BrokerOptions")
     .def(py::init<>())
     .def_readwrite("forward", &broker_options::forward)
+    // Real Broker's name for the same switch, inverted: both views read and
+    // write the one `forward` option, so they never disagree.
+    .def_property(
+      "disable_forwarding",
+      [](const broker_options& o) { return !o.forward; },
+      [](broker_options& o, bool disable) { o.forward = !disable; },
+      "Do not relay messages between peers (the inverse of `forward`).")
     .def_readwrite("ttl", &broker_options::ttl)
     .def_readwrite("disable_ssl", &broker_options::disable_ssl)
     .def_readwrite("ignore_broker_conf", &broker_options::ignore_broker_conf)
@@ -313,15 +384,25 @@ void init_endpoint(py::module_& m) {
       },
       "Seconds a new connection may take for its TLS and Broker handshakes.");
 
-  py::class_<configuration>(m, "Configuration")
+  py::class_<py_configuration>(m, "Configuration")
     .def(py::init<>())
     .def(py::init([](const broker_options& opts) {
-           configuration cfg;
+           py_configuration cfg;
            cfg.options = opts;
            return cfg;
          }),
          py::arg("options"))
     .def_readwrite("options", &configuration::options)
+    .def_property(
+      "max_threads", [](const py_configuration& c) { return c.max_threads; },
+      [](py_configuration& c, int n) {
+        if (n <= 0)
+          throw py::value_error("max_threads must be positive, got "
+                                + std::to_string(n));
+        c.max_threads = n;
+      },
+      "Upper bound on the threads processing messages (default 1). An "
+      "endpoint uses one I/O thread, so any positive value is met.")
     .def_readwrite("openssl_certificate", &configuration::certificate_file)
     .def_readwrite("openssl_key", &configuration::key_file)
     .def_readwrite("openssl_cafile", &configuration::ca_file)
@@ -367,7 +448,11 @@ void init_endpoint(py::module_& m) {
     });
 
   py::class_<endpoint>(m, "_Endpoint")
-    .def(py::init<configuration>(), py::arg("config"))
+    .def(py::init([](const py_configuration& cfg) {
+           return std::make_unique<endpoint>(
+             static_cast<const configuration&>(cfg));
+         }),
+         py::arg("config"))
     .def("node_id", [](const endpoint& e) { return e.node_id().to_string(); })
     .def(
       "listen",

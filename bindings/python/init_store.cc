@@ -54,7 +54,8 @@ py::object value_or(const expected<data>& x, py::object dflt) {
 void init_store(py::module_& m) {
   py::enum_<backend_type>(m, "Backend")
     .value("Memory", backend_type::memory)
-    .value("SQLite", backend_type::sqlite);
+    .value("SQLite", backend_type::sqlite)
+    .value("RocksDB", backend_type::rocksdb);
 
   py::class_<store>(m, "_Store")
     .def("name", &store::name)

@@ -72,11 +72,9 @@ void init_zeek(py::module_& m) {
     .value("Batch", zeek::message_type::batch);
 
   py::class_<zeek_event, data>(zm, "Event", "A Zeek event message.")
-    .def(py::init([](py::handle msg) {
-           auto ev = zeek_event{to_data(msg)};
-           view_of(ev); // validates
-           return ev;
-         }),
+    // Any value is accepted, as in real Broker: valid() tells whether it is
+    // an event; name(), args() and metadata() raise ValueError if not.
+    .def(py::init([](py::handle msg) { return zeek_event{to_data(msg)}; }),
          py::arg("message"))
     .def(py::init([](std::string name, py::handle args, py::handle metadata) {
            vector xs;
@@ -102,7 +100,9 @@ void init_zeek(py::module_& m) {
         py::list result;
         for (auto& entry : *view.metadata) {
           auto& kv = entry.get<vector>();
-          result.append(py::make_tuple(kv[0].get<count>(),
+          // Keys are counts on the wire, so broker.Count here, as in
+          // real Broker (to_object keeps the distinction from int).
+          result.append(py::make_tuple(to_object(kv[0], safe),
                                        to_object(kv[1], safe)));
         }
         return result;

@@ -23,8 +23,10 @@ namespace detail {
 class store_actor;
 } // namespace detail
 
-/// Store backends.
-enum class backend_type : uint8_t { memory = 0, sqlite = 1 };
+/// Storage of a master. `rocksdb` is Broker 1.4's third backend, named so
+/// that old scripts get a clear error: this build has no RocksDB, and
+/// attaching a master with it fails with backend_failure.
+enum class backend_type : uint8_t { memory = 0, sqlite = 1, rocksdb = 2 };
 
 /// Topic of local store events (insert, update, erase, expire).
 inline constexpr const char* store_events_topic = "<$>/local/data/store-events";

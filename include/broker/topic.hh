@@ -24,7 +24,9 @@ public:
 
   const std::string& string() const noexcept { return str_; }
 
-  /// Appends `other` with exactly one separator in between.
+  /// Appends `other` as real Broker does: with a separator in between
+  /// unless either side is empty or `other` starts with one, then drops one
+  /// trailing separator (`"a/" / "b"` is `"a//b"`, `"a" / "/b"` is `"a/b"`).
   topic& operator/=(const topic& other);
 
   friend topic operator/(topic lhs, const topic& rhs) {

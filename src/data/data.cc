@@ -149,11 +149,10 @@ struct stringifier {
   void operator()(boolean x) { out += x ? 'T' : 'F'; }
   void operator()(count x) { out += std::to_string(x); }
   void operator()(integer x) { out += std::to_string(x); }
-  void operator()(real x) {
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%.17g", x);
-    out += buf;
-  }
+  // C's "%f", as real Broker prints reals (1e18 is
+  // "1000000000000000000.000000", 1e-7 is "0.000000"): scripts compare
+  // these strings. std::to_string(double) is specified as "%f".
+  void operator()(real x) { out += std::to_string(x); }
   void operator()(const std::string& x) { out += x; }
   void operator()(const address& x) { out += x.to_string(); }
   void operator()(const subnet& x) { out += x.to_string(); }

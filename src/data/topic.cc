@@ -3,22 +3,15 @@
 namespace broker {
 
 topic& topic::operator/=(const topic& other) {
-  if (other.str_.empty())
-    return *this;
-  if (str_.empty()) {
-    str_ = other.str_;
-    return *this;
-  }
-  bool lhs_sep = str_.back() == sep;
-  bool rhs_sep = other.str_.front() == sep;
-  if (lhs_sep && rhs_sep)
-    str_.append(other.str_, 1);
-  else if (lhs_sep || rhs_sep)
-    str_ += other.str_;
-  else {
+  // Real Broker's rule, kept exactly so that joined topics (and thus
+  // subscriptions) match between the two: a separator goes in only when
+  // both sides are non-empty and `other` does not start with one; then one
+  // trailing separator is dropped. "/a/" / "/b/c" gives "/a//b/c".
+  if (!other.str_.empty() && other.str_.front() != sep && !str_.empty())
     str_ += sep;
-    str_ += other.str_;
-  }
+  str_ += other.str_;
+  if (!str_.empty() && str_.back() == sep)
+    str_.pop_back();
   return *this;
 }
 

@@ -832,16 +832,28 @@ expected<std::shared_ptr<store_actor>>
 make_master(std::shared_ptr<core> c, std::string name, backend_type type,
             const backend_options& opts) {
   std::unique_ptr<backend> b;
-  if (type == backend_type::sqlite) {
-    auto sopts = sqlite_options::from(opts);
-    if (!sopts)
-      return sopts.error();
-    auto db = sqlite_backend::open(std::move(*sopts));
-    if (!db)
-      return db.error();
-    b = std::move(*db);
-  } else {
-    b = std::make_unique<memory_backend>();
+  switch (type) {
+    case backend_type::memory:
+      b = std::make_unique<memory_backend>();
+      break;
+    case backend_type::sqlite: {
+      auto sopts = sqlite_options::from(opts);
+      if (!sopts)
+        return sopts.error();
+      auto db = sqlite_backend::open(std::move(*sopts));
+      if (!db)
+        return db.error();
+      b = std::move(*db);
+      break;
+    }
+    case backend_type::rocksdb:
+      return error{ec::backend_failure,
+                   "the RocksDB backend is not available: this Broker "
+                   "stores in memory or in SQLite"};
+    default:
+      return error{ec::backend_failure,
+                   "unknown backend "
+                     + std::to_string(static_cast<int>(type))};
   }
   auto result = std::make_shared<master_actor>(std::move(c), std::move(name),
                                                std::move(b));

@@ -83,7 +83,9 @@ TEST(Data, HashIsConsistentWithEquality) {
 TEST(Data, ToStringUsesBrokersTextForm) {
   EXPECT_EQ(to_string(data{}), "nil");
   EXPECT_EQ(to_string(data{true}), "T");
-  EXPECT_EQ(to_string(data{vector{1, "two", 3.5}}), "(1, two, 3.5)");
+  EXPECT_EQ(to_string(data{vector{1, "two", 3.5}}), "(1, two, 3.500000)");
+  EXPECT_EQ(to_string(data{1e18}), "1000000000000000000.000000");
+  EXPECT_EQ(to_string(data{1e-7}), "0.000000");
   EXPECT_EQ(to_string(data{set{count{1}, count{2}}}), "{1, 2}");
   EXPECT_EQ(to_string(data{table{{"a", 1}}}), "{a -> 1}");
   EXPECT_EQ(to_string(data{port{53, port::protocol::udp}}), "53/udp");

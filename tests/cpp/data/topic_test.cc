@@ -5,12 +5,19 @@
 
 using namespace broker;
 
-TEST(Topic, JoinsWithExactlyOneSeparator) {
+TEST(Topic, JoinsAsRealBroker) {
+  // Expected values measured with real Broker 2.8's Topic.__truediv__.
   EXPECT_EQ((topic{"a"} / topic{"b"}).string(), "a/b");
-  EXPECT_EQ((topic{"a/"} / topic{"/b"}).string(), "a/b");
-  EXPECT_EQ((topic{"a/"} / topic{"b"}).string(), "a/b");
+  EXPECT_EQ((topic{"/a/"} / topic{"/b/c"}).string(), "/a//b/c");
+  EXPECT_EQ((topic{"a/"} / topic{"b"}).string(), "a//b");
+  EXPECT_EQ((topic{"a"} / topic{"/b"}).string(), "a/b");
+  EXPECT_EQ((topic{"a"} / topic{"//b"}).string(), "a//b");
+  EXPECT_EQ((topic{"a//"} / topic{"b"}).string(), "a///b");
+  EXPECT_EQ((topic{"/"} / topic{"/"}).string(), "/");
   EXPECT_EQ((topic{""} / topic{"b"}).string(), "b");
   EXPECT_EQ((topic{"a"} / topic{""}).string(), "a");
+  EXPECT_EQ((topic{"a/"} / topic{""}).string(), "a");
+  EXPECT_EQ((topic{"a"} / topic{"b/"}).string(), "a/b");
 }
 
 TEST(Topic, MatchesByPlainStringPrefix) {
