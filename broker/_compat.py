@@ -29,8 +29,10 @@ def _release(text: str) -> tuple[int, int, int]:
 
 Version = types.ModuleType("broker.Version", "Version constants")
 Version.MAJOR, Version.MINOR, Version.PATCH = _release(_broker._version)
-# The wire protocol version this Broker speaks (wire format v1).
-Version.PROTOCOL = int(_broker._protocol_version)
+# Real Broker 2.8's protocol number, which scripts compare with
+# Version.compatible(): 2. It is not the wire format version (v1, what the
+# handshake carries, broker._broker._protocol_version).
+Version.PROTOCOL = 2
 
 
 def _compatible(protocol_version: int) -> bool:

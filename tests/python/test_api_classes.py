@@ -423,11 +423,12 @@ def test_version_comes_from_the_version_file():
     assert importlib.metadata.version("broker") == release
     assert ".".join(str(x) for x in (broker.Version.MAJOR, broker.Version.MINOR,
                                      broker.Version.PATCH)) == release
-    assert broker.Version.PROTOCOL == 1  # wire format v1
-    assert broker.Version.compatible(1) is True
-    assert broker.Version.compatible(2) is False
+    assert broker.Version.PROTOCOL == 2  # real Broker 2.8's number (wire format v1)
+    assert broker._broker._protocol_version == 1
+    assert broker.Version.compatible(2) is True
+    assert broker.Version.compatible(1) is False
     with pytest.raises(TypeError, match="takes an int, not str"):
-        broker.Version.compatible("1")
+        broker.Version.compatible("2")
 
 
 def test_api_flags_and_frontend_members():

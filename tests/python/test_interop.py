@@ -426,11 +426,6 @@ def test_zeek_events(make, sender, receiver):
             ], key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="our broker.zeek.Event.metadata() returns the keys as int; real Broker's "
-    "returns broker.Count (the wire carries counts either way)",
-)
 def test_event_metadata_keys_are_counts_in_python(make):
     got = exchange_events(make, "real", "ours")
     keys = [k for k, _ in got["metadata"]["event"]["metadata"]]

@@ -187,8 +187,10 @@ class Node:
                 node = ctx.node_id() if self.flavour == "real" else ctx.node
             except Exception:  # an error without a peer in its context
                 node = None
+        # Real Broker's Status has no message(); its Error does.
+        message = s.message() if hasattr(s, "message") else ""
         return {"kind": kind, "code": s.code().name, "node": str(node) if node else None,
-                "message": str(s.message() or "")}
+                "message": str(message or "")}
 
     def statuses(self, sub: int, until: list | None = None, timeout: float = 10.0) -> list:
         """Status and error events until one whose code is in `until` arrived

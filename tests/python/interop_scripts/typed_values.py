@@ -42,7 +42,8 @@ _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 def flavour(broker) -> str:
     """ "real" for real Broker's bindings, "ours" for this project's."""
-    return "real" if hasattr(broker, "ImmutableData") else "ours"
+    # Both now have every public name; only ours has this private one.
+    return "ours" if hasattr(broker._broker, "_protocol_version") else "real"
 
 
 def _key(desc) -> str:
@@ -355,9 +356,8 @@ def describe_event(broker, value) -> dict:
             "args": [_describe_real(broker, a) for a in B.zeek.Event.args(ev)],
             "metadata": meta,
         }
-    try:
-        ev = broker.zeek.Event(value)
-    except (ValueError, TypeError):
+    ev = broker.zeek.Event(value)  # as real Broker: never raises, may be invalid
+    if not ev.valid():
         return {"valid": False}
     meta = ev.metadata()
     return {
