@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import atexit
 import collections
+import logging
 import time
 import weakref
 from typing import Any, Iterable
 
 from . import _broker
+
+_log = logging.getLogger("broker")
 from ._store import Store
 
 _live_endpoints: weakref.WeakSet = weakref.WeakSet()
@@ -273,12 +276,17 @@ class Endpoint:
     def attach_master(self, name: str, type=None, opts: dict | None = None) -> Store:
         """Attaches the master of store ``name`` (``type`` is
         ``broker.Backend.Memory`` or ``broker.Backend.SQLite`` with
-        ``opts={"path": ...}``). Raises ``ValueError`` (MasterExists) when a
-        master of that name exists here or at a peer, ``RuntimeError`` when
-        the backend cannot be opened."""
+        ``opts={"path": ...}``). As in real Broker: when this endpoint has
+        that master already, another handle of it; when another endpoint
+        has it, ``None`` (and a warning on the ``broker`` logger).
+        ``RuntimeError`` when the backend cannot be opened."""
         if type is None:
             type = _broker.Backend.Memory
-        return Store(_broker._attach_master(self._impl, name, type, dict(opts or {})), self)
+        impl, refusal = _broker._attach_master(self._impl, name, type, dict(opts or {}))
+        if impl is None:
+            _log.warning("attach_master(%r) refused: %s", name, refusal)
+            return None
+        return Store(impl, self)
 
     def attach_clone(
         self,

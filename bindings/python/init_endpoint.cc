@@ -81,13 +81,26 @@ public:
     return tuple;
   }
 
-  /// Converts a batch, holding the GIL once for all of it.
-  py::list convert_all(const std::vector<subscriber::message_ptr>& msgs) {
+  /// Converts a batch, holding the GIL once for all of it. A message that
+  /// cannot be converted ends the batch: the ones before it are returned
+  /// and the rest (it first) go back to `sub`, so the next call raises for
+  /// it and nothing else is lost. If it is the first, it raises now.
+  py::list convert_all(std::vector<subscriber::message_ptr> msgs,
+                       subscriber& sub) {
     py::list result{msgs.size()};
     for (size_t i = 0; i < msgs.size(); ++i) {
       PyObject* item = convert(*msgs[i]);
-      if (item == nullptr)
-        throw py::error_already_set();
+      if (item == nullptr) {
+        auto skip = static_cast<std::ptrdiff_t>(i == 0 ? 1 : i);
+        sub.unpoll({msgs.begin() + skip, msgs.end()});
+        if (i == 0)
+          throw py::error_already_set();
+        PyErr_Clear();
+        auto n = static_cast<Py_ssize_t>(i);
+        if (PyList_SetSlice(result.ptr(), n, PY_SSIZE_T_MAX, nullptr) != 0)
+          throw py::error_already_set();
+        return result;
+      }
       PyList_SET_ITEM(result.ptr(), static_cast<Py_ssize_t>(i), item);
     }
     return result;
@@ -166,10 +179,10 @@ struct py_subscriber {
         acc.insert(acc.end(), got.begin(), got.end());
       }
     }
-    return conv.convert_all(acc);
+    return conv.convert_all(std::move(acc), *impl);
   }
 
-  py::list poll() { return conv.convert_all(impl->poll()); }
+  py::list poll() { return conv.convert_all(impl->poll(), *impl); }
 };
 
 struct py_status_subscriber {

@@ -177,18 +177,20 @@ void init_store(py::module_& m) {
   m.def(
     "_attach_master",
     [](endpoint& e, const std::string& name, backend_type type,
-       py::dict opts) {
+       py::dict opts) -> py::tuple {
       endpoint::backend_options options;
       for (auto [k, v] : opts)
         options.emplace(py::str(k).cast<std::string>(), to_data(v));
       auto result = without_gil(
         [&] { return e.attach_master(name, type, options); });
       if (!result) {
+        // Another endpoint has it: real Broker returns None (the Python
+        // layer logs why).
         if (result.error().code() == ec::master_exists)
-          throw py::value_error(result.error().to_string());
+          return py::make_tuple(py::none(), result.error().message());
         throw std::runtime_error(result.error().to_string());
       }
-      return std::move(*result);
+      return py::make_tuple(py::cast(std::move(*result)), py::none());
     },
     py::arg("endpoint"), py::arg("name"), py::arg("backend"),
     py::arg("options"));

@@ -18,7 +18,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -50,6 +52,10 @@ public:
 
   /// Takes one message without waiting; nullptr when none waits.
   message_ptr poll_one();
+
+  /// Puts messages taken by poll() back at the front, in their order: for
+  /// a consumer that could hand out only part of a batch.
+  void unpoll(std::vector<message_ptr> msgs);
 
   /// Messages waiting.
   size_t available() const;
@@ -180,9 +186,10 @@ public:
   /// Options of a store backend, e.g. {"path": "/tmp/s.sqlite"}.
   using backend_options = std::unordered_map<std::string, data>;
 
-  /// Attaches the master of store `name`.
-  /// @returns ec::master_exists when this endpoint or a peer already has a
-  /// master of that name; backend errors (e.g. ec::cannot_open_file).
+  /// Attaches the master of store `name`. When this endpoint already has
+  /// it, returns another handle of that master (as real Broker does).
+  /// @returns ec::master_exists when another endpoint already has a master
+  /// of that name; backend errors (e.g. ec::cannot_open_file).
   expected<std::unique_ptr<store>>
   attach_master(const std::string& name, backend_type type,
                 const backend_options& opts = {});
@@ -207,6 +214,9 @@ public:
 
 private:
   std::shared_ptr<detail::core> core_;
+  // The masters attached here, for a second attach_master of the same name.
+  std::mutex masters_mtx_;
+  std::map<std::string, std::weak_ptr<detail::store_lease>> masters_;
 };
 
 } // namespace broker

@@ -21,6 +21,7 @@ namespace broker {
 
 namespace detail {
 class store_actor;
+struct store_lease; // keeps a master or clone running while handles exist
 } // namespace detail
 
 /// Storage of a master. `rocksdb` is Broker 1.4's third backend, named so
@@ -38,6 +39,10 @@ public:
 
   explicit store(std::shared_ptr<detail::store_actor> impl);
   ~store();
+
+  /// Another handle of the same master or clone. The store runs until the
+  /// last handle is reset or destroyed.
+  std::unique_ptr<store> share() const;
 
   store(const store&) = delete;
   store& operator=(const store&) = delete;
@@ -88,11 +93,21 @@ public:
   void push(data key, data value, expiry_type expiry = {});
   void pop(data key, expiry_type expiry = {});
 
-  /// Detaches this handle; a master stops serving its clones.
+  /// Detaches this handle; once no handle is left, a master stops serving
+  /// its clones.
   void reset();
 
+  /// Whether this handle was not reset.
+  bool attached() const noexcept { return lease_ != nullptr; }
+
 private:
+  friend class endpoint; // hands out more handles of its masters
+
+  store(std::shared_ptr<detail::store_actor> impl,
+        std::shared_ptr<detail::store_lease> lease);
+
   std::shared_ptr<detail::store_actor> impl_;
+  std::shared_ptr<detail::store_lease> lease_;
 };
 
 } // namespace broker

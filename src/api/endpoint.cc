@@ -42,6 +42,10 @@ subscriber::message_ptr subscriber::poll_one() {
   return result;
 }
 
+void subscriber::unpoll(std::vector<message_ptr> msgs) {
+  queue_->push_front(std::move(msgs));
+}
+
 size_t subscriber::available() const {
   return queue_->size();
 }
@@ -240,20 +244,29 @@ endpoint::attach_master(const std::string& name, backend_type type,
                         const backend_options& opts) {
   if (core_->stopped())
     return error{ec::shutting_down, "endpoint is shut down"};
+  std::lock_guard guard{masters_mtx_};
+  // Attached here already: another handle of the same master, as in real
+  // Broker (whatever backend this call asks for).
+  if (auto i = masters_.find(name); i != masters_.end())
+    if (auto lease = i->second.lock())
+      return std::unique_ptr<store>{new store(lease->actor, lease)};
   if (!core_->claim_master(name))
     return error{ec::master_exists,
-                 "this endpoint already has a master for store " + name};
+                 "this endpoint is still closing its master for store "
+                   + name};
   if (core_->peer_subscribed_exactly(name + "/<$>/data/master")) {
     core_->release_master(name);
     return error{ec::master_exists,
-                 "a peer already has a master for store " + name};
+                 "another endpoint already has a master for store " + name};
   }
   auto impl = detail::make_master(core_, name, type, opts);
   if (!impl) {
     core_->release_master(name);
     return impl.error();
   }
-  return std::make_unique<store>(std::move(*impl));
+  auto result = std::make_unique<store>(std::move(*impl));
+  masters_[name] = result->lease_;
+  return result;
 }
 
 std::unique_ptr<store> endpoint::attach_clone(const std::string& name,

@@ -30,7 +30,15 @@ bin::add_command add(data key, data value, data_type init,
 } // namespace
 
 store::store(std::shared_ptr<detail::store_actor> impl)
-  : impl_(std::move(impl)) {}
+  : impl_(impl), lease_(std::make_shared<detail::store_lease>(std::move(impl))) {}
+
+store::store(std::shared_ptr<detail::store_actor> impl,
+             std::shared_ptr<detail::store_lease> lease)
+  : impl_(std::move(impl)), lease_(std::move(lease)) {}
+
+std::unique_ptr<store> store::share() const {
+  return std::unique_ptr<store>{new store(impl_, lease_)};
+}
 
 store::~store() {
   reset();
@@ -132,8 +140,7 @@ void store::pop(data key, expiry_type expiry) {
 }
 
 void store::reset() {
-  if (impl_)
-    impl_->stop();
+  lease_.reset();
 }
 
 } // namespace broker

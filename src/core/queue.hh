@@ -57,6 +57,22 @@ public:
     }
   }
 
+  /// Puts items back at the front, in their order (a consumer that took
+  /// more than it could use). Ignores the capacity: they were in before.
+  void push_front(std::vector<T> items) {
+    if (items.empty())
+      return;
+    std::unique_lock guard{mtx_};
+    bool was_empty = queue_.empty();
+    queue_.insert(queue_.begin(), std::make_move_iterator(items.begin()),
+                  std::make_move_iterator(items.end()));
+    if (was_empty) {
+      if (fd_used_)
+        flare_.fire();
+      cv_.notify_all();
+    }
+  }
+
   /// Takes up to `max` items without waiting.
   std::vector<T> pop(size_t max) {
     std::vector<T> result;

@@ -126,6 +126,13 @@ private:
   void schedule_tick();
 };
 
+/// Keeps a master or clone running while store handles hold it: the last
+/// one to let go stops the actor.
+struct store_lease {
+  std::shared_ptr<store_actor> actor;
+  ~store_lease() { actor->stop(); }
+};
+
 /// Creates, starts and returns a master. Errors: the backend could not be
 /// opened.
 expected<std::shared_ptr<store_actor>>

@@ -94,24 +94,54 @@ def test_type_clash_is_reported_and_changes_nothing(endpoint):
     assert m.get("s") == "text"
 
 
-def test_second_master_is_an_error(endpoint):
+def test_second_attach_here_shares_the_master(endpoint):
+    # As real Broker: another handle of the same master.
     m = endpoint.attach_master("dup", broker.Backend.Memory)
-    with pytest.raises(ValueError, match="master_exists"):
-        endpoint.attach_master("dup", broker.Backend.Memory)
+    m2 = endpoint.attach_master("dup", broker.Backend.Memory)
+    assert m2 is not None and m2 is not m
+    m.put("k", 1)
+    assert m2.get("k") == 1
+    # The master runs until the last handle lets go.
     m.reset()
-    # After reset the name is free again.
-    endpoint.attach_master("dup", broker.Backend.Memory).reset()
+    m2.put("k", 2)
+    assert m2.get("k") == 2
+    m2.reset()
+    # Then the name is free again: a new, empty master.
+    m3 = endpoint.attach_master("dup", broker.Backend.Memory)
+    assert m3.get("k") is None
+    m3.reset()
 
 
-def test_master_at_a_peer_is_an_error(pair):
+def test_master_at_a_peer_is_refused_with_none(pair, caplog):
     a, b = pair
     m = b.attach_master("dup-remote", broker.Backend.Memory)
     assert wait_until(
         lambda: "dup-remote/<$>/data/master" in {t.string() for t in a.peer_subscriptions()}
     )
-    with pytest.raises(ValueError, match="master_exists"):
-        a.attach_master("dup-remote", broker.Backend.Memory)
+    with caplog.at_level("WARNING", logger="broker"):
+        assert a.attach_master("dup-remote", broker.Backend.Memory) is None
+    assert "another endpoint already has a master for store dup-remote" in caplog.text
     m.reset()
+
+
+def test_master_two_hops_away_is_refused():
+    # The middle endpoint neither subscribes nor forwards; the overlay
+    # still tells the far end that the master exists.
+    with broker.Endpoint() as a, broker.Endpoint() as mid, broker.Endpoint() as c:
+        link_chain(a, mid, c)
+        m = a.attach_master("far-dup", broker.Backend.Memory)
+        assert wait_until(lambda: c.attach_master("far-dup", broker.Backend.Memory) is None
+                          and "far-dup/<$>/data/master" in
+                          {t.string() for t in c.peer_subscriptions()})
+        assert c.attach_master("far-dup", broker.Backend.Memory) is None
+        m.reset()
+
+
+def link_chain(*eps) -> None:
+    for x, y in zip(eps, eps[1:]):
+        port = y.listen("127.0.0.1", 0)
+        assert x.peer("127.0.0.1", port, 1.0)
+    assert eps[0].await_peer(eps[-1].node_id(), 10.0)
 
 
 def test_clone_sees_the_snapshot_and_every_update(master_clone):
@@ -223,13 +253,16 @@ def test_store_events(endpoint):
     assert expired[1][:3] == ("expire", "ev", "e")
 
 
-def test_clone_two_hops_from_the_master():
+@pytest.mark.parametrize("relay_forwards", [True, False], ids=["forward", "plain-relay"])
+def test_clone_two_hops_from_the_master(relay_forwards):
     with broker.Endpoint() as m_ep, broker.Endpoint() as relay, broker.Endpoint() as c_ep:
         p1 = m_ep.listen("127.0.0.1", 0)
         assert relay.peer("127.0.0.1", p1, 1.0)
         p2 = relay.listen("127.0.0.1", 0)
         assert c_ep.peer("127.0.0.1", p2, 1.0)
-        relay.forward(["deep/<$>/data/"])
+        if relay_forwards:
+            relay.forward(["deep/<$>/data/"])
+        # Otherwise the overlay relays store traffic on its own.
         m = m_ep.attach_master("deep", broker.Backend.Memory)
         c = c_ep.attach_clone("deep")
         m.put("k", "far")
