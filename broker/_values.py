@@ -45,7 +45,9 @@ class Count(int):
     def __repr__(self) -> str:
         return f"Count({int(self)})"
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        # As real Broker: str() is the number, repr() names the type.
+        return str(int(self))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Count):

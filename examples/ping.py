@@ -13,6 +13,7 @@ shown there) and, for each n, publishes the event ``ping(n)`` on
 """
 
 import argparse
+import select
 import sys
 import time
 
@@ -35,17 +36,20 @@ def main() -> int:
         ep.make_subscriber(TOPIC) as sub,
         ep.make_status_subscriber(True) as ss,
     ):
-        # Retries every second until peered or --timeout passed.
+        # Retries every second until peered or --timeout passed. Statuses
+        # are read with fd() and poll(), which work with every Broker's
+        # bindings (real Broker's StatusSubscriber.get(timeout) does not).
         ep.peer_nosync(args.host, args.port, 1.0)
         deadline = time.monotonic() + args.timeout
-        while True:
-            st = ss.get(max(0.0, deadline - time.monotonic()))
-            if st is None:
+        peered = False
+        while not peered:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([ss.fd()], [], [], left)[0]:
                 print(f"could not connect to {args.host}:{args.port}")
                 return 1
             # Errors (peer unavailable) come while the other side starts up.
-            if isinstance(st, broker.Status) and st.code() == broker.SC.PeerAdded:
-                break
+            peered = any(isinstance(st, broker.Status) and st.code() == broker.SC.PeerAdded
+                         for st in ss.poll())
 
         for n in range(args.count):
             ep.publish(TOPIC, Event("ping", n))

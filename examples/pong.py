@@ -54,7 +54,7 @@ def main() -> int:
                 ep.publish(TOPIC, Event("pong", *ping.args()))
                 answered += 1
             for st in ss.poll():
-                print(f"status: {st.code().name}: {st.message()}", flush=True)
+                print(f"status: {st.code().name}: {st}", flush=True)
                 if st.code() in (broker.SC.PeerRemoved, broker.SC.PeerLost) and answered:
                     return 0
     print(f"nothing happened for {args.timeout:g} s")

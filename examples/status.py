@@ -12,17 +12,15 @@ Peer with it from another shell to see the lines appear, for instance
 
 import argparse
 import datetime as dt
+import select
 import sys
 
 import broker
 
 
 def describe(ev) -> str:
-    ctx = ev.context()
-    net = ctx.network if ctx is not None else None
-    where = f" {net.address}:{net.port}" if net is not None else ""
     kind = "status" if isinstance(ev, broker.Status) else "error "
-    return f"{kind} {ev.code().name:<20}{where} {ev.message()}"
+    return f"{kind} {ev.code().name:<20} {ev}"
 
 
 def main() -> int:
@@ -54,11 +52,14 @@ def main() -> int:
                     wait = (deadline - dt.datetime.now()).total_seconds()
                     if wait <= 0:
                         break
-                ev = ss.get(wait)
-                if ev is None:
+                # fd() + poll(): works with every Broker's bindings.
+                if not select.select([ss.fd()], [], [], wait)[0]:
                     continue
-                print(f"{dt.datetime.now():%H:%M:%S.%f} {describe(ev)}", flush=True)
-                seen += 1
+                for ev in ss.poll():
+                    if args.count is not None and seen >= args.count:
+                        break
+                    print(f"{dt.datetime.now():%H:%M:%S.%f} {describe(ev)}", flush=True)
+                    seen += 1
         except KeyboardInterrupt:
             pass
     return 0

@@ -37,27 +37,26 @@ def main() -> None:
             master = server.attach_master("inventory", broker.Backend.Memory)
         clone = client.attach_clone("inventory")
 
-        master.put("apples", broker.Count(3))
-        master.put("tags", {"fresh"})
-        wait_for(lambda: clone.get("apples") == broker.Count(3))
-        print("clone sees apples =", clone.get("apples"))
+        # Leaving the block detaches both handles (the clone first).
+        with master, clone:
+            master.put("apples", broker.Count(3))
+            master.put("tags", {"fresh"})
+            wait_for(lambda: clone.get("apples") == broker.Count(3))
+            print("clone sees apples =", clone.get("apples"))
 
-        clone.increment("apples", broker.Count(2))  # goes to the master
-        clone.insert_into("tags", "local")
-        wait_for(lambda: master.get("apples") == broker.Count(5))
-        print("master sees apples =", master.get("apples"), "tags =", sorted(master.get("tags")))
+            clone.increment("apples", broker.Count(2))  # goes to the master
+            clone.insert_into("tags", "local")
+            wait_for(lambda: master.get("apples") == broker.Count(5))
+            print("master sees apples =", master.get("apples"), "tags =", sorted(master.get("tags")))
 
-        print("put_unique from the clone:", clone.put_unique("owner", "client"))
-        print("again:", clone.put_unique("owner", "someone else"))
+            print("put_unique from the clone:", clone.put_unique("owner", "client"))
+            print("again:", clone.put_unique("owner", "someone else"))
 
-        master.put("session", "short-lived", expiry=0.5)
-        wait_for(lambda: clone.get("session") == "short-lived")
-        wait_for(lambda: clone.get("session") is None)
-        print("the expiring key disappeared on the clone too")
-        print("keys:", sorted(map(str, clone.keys())))
-
-        clone.reset()
-        master.reset()
+            master.put("session", "short-lived", expiry=0.5)
+            wait_for(lambda: clone.get("session") == "short-lived")
+            wait_for(lambda: clone.get("session") is None)
+            print("the expiring key disappeared on the clone too")
+            print("keys:", sorted(map(str, clone.keys())))
 
 
 if __name__ == "__main__":

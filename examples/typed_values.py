@@ -33,7 +33,7 @@ VALUES = [
 
 
 def main() -> None:
-    print(f"broker {broker.__version__} from {broker.__file__}\n")
+    print(f"broker {broker.Version.string()} from {broker.__file__}\n")
     for value in VALUES:
         data = broker.Data(value)
         wire = data.to_bytes()

@@ -121,7 +121,7 @@ def run_ping(host: str, port: int, count: int, timeout: float) -> int:
             return 1
         say(
             "ping",
-            f"clone of store {STORE!r} sees pings={clone.get('pings')}, "
+            f"clone of store {STORE!r} sees pings={clone.get('pings')!r}, "
             f"last_ping={clone.get('last_ping')} (written by the pong side's master)",
         )
         clone.reset()

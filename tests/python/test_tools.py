@@ -455,7 +455,7 @@ def test_bench_runs_selected_benchmarks_with_progress(run, tmp_path):
     d.mkdir()
     (d / "bench_fast.py").write_text(
         '"""A fake benchmark."""\nimport sys, broker\n'
-        'print("fast:", broker.Count(1), sys.argv[1:])\n'
+        'print("fast:", repr(broker.Count(1)), sys.argv[1:])\n'
     )
     (d / "bench_broken.py").write_text('"""Fails."""\nraise SystemExit(4)\n')
     r = run("bench", "--dir", d, "--list")
