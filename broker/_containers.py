@@ -28,7 +28,29 @@ def _text(xs: Iterable) -> str:
     return ", ".join(str(x) for x in xs)
 
 
-class Set:
+class _Sorted:
+    """What Set and Table share: elements (keys) in ``_value``, iterated in
+    Broker's order."""
+
+    __slots__ = ()
+
+    def clear(self) -> None:
+        self._value.clear()
+
+    def __contains__(self, x: Any) -> bool:
+        return _data(x) in self._value
+
+    def __iter__(self) -> Iterator[Data]:
+        return iter(sorted(self._value))
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+class Set(_Sorted):
     """A mutable set of ``broker.Data``, iterated in Broker's order.
 
     As in real Broker, ``remove()`` of an absent element does nothing.
@@ -48,21 +70,6 @@ class Set:
     def remove(self, x: Any) -> None:
         self._value.discard(_data(x))
 
-    def clear(self) -> None:
-        self._value.clear()
-
-    def __contains__(self, x: Any) -> bool:
-        return _data(x) in self._value
-
-    def __iter__(self) -> Iterator[Data]:
-        return iter(sorted(self._value))
-
-    def __len__(self) -> int:
-        return len(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Set):
             return self._value == other._value
@@ -75,7 +82,7 @@ class Set:
         return (Set, (list(self),))
 
 
-class Table(_abc.MutableMapping):
+class Table(_Sorted, _abc.MutableMapping):
     """A mutable mapping from ``broker.Data`` to ``broker.Data``, iterated in
     Broker's key order. ``Table()`` is empty; ``Table(mapping)`` and
     ``Table(pairs)`` fill it.
@@ -108,20 +115,8 @@ class Table(_abc.MutableMapping):
     def __delitem__(self, key: Any) -> None:
         del self._value[_data(key)]
 
-    def __contains__(self, key: object) -> bool:
-        return _data(key) in self._value
-
-    def __iter__(self) -> Iterator[Data]:
-        return iter(sorted(self._value))
-
-    def __len__(self) -> int:
-        return len(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def clear(self) -> None:
-        self._value.clear()
+    # MutableMapping's clear() pops one by one; _Sorted's clears at once.
+    clear = _Sorted.clear
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Table):

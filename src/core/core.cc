@@ -748,13 +748,7 @@ void core::forward_frame(connection& from, const bin::envelope_view& env,
     return f;
   };
   if (!env.receiver.is_nil()) {
-    connection* next = nullptr;
-    if (auto i = peered_.find(env.receiver); i != peered_.end())
-      next = i->second;
-    else if (auto hop = overlay_.next_hop_to(env.receiver))
-      if (auto j = peered_.find(*hop); j != peered_.end())
-        next = j->second;
-    if (next) {
+    if (auto* next = next_hop_to(env.receiver)) {
       if (next != &from)
         send_to(*next, frame_for(*next), false);
       return;
@@ -762,15 +756,9 @@ void core::forward_frame(connection& from, const bin::envelope_view& env,
     // Unknown receiver: relay by topic like a published message.
   }
   auto& hops = overlay_.next_hops(origin, env.topic);
-  for (auto& [id, peer] : peered_) {
-    if (peer == &from)
-      continue;
-    bool wanted = overlay_routed(*peer)
-                    ? std::find(hops.begin(), hops.end(), id) != hops.end()
-                    : filter_matches(peer->filter, env.topic);
-    if (wanted)
+  for (auto& [id, peer] : peered_)
+    if (peer != &from && gets(*peer, hops, env.topic))
       send_to(*peer, frame_for(*peer), false);
-  }
 }
 
 void core::on_written() {
@@ -870,25 +858,16 @@ void core::drain_publish_queue() {
         last_topic = item.topic;
         last_receiver = item.receiver;
         targets.clear();
-        // A receiver that is not a direct peer is reached through the peers
-        // that subscribe to (or forward) the topic, e.g. a clone two hops
-        // away.
-        connection* next = nullptr;
-        if (!item.receiver.is_nil()) {
-          if (auto i = peered_.find(item.receiver); i != peered_.end())
-            next = i->second;
-          else if (auto hop = overlay_.next_hop_to(item.receiver))
-            if (auto j = peered_.find(*hop); j != peered_.end())
-              next = j->second;
-        }
+        // A receiver goes the shortest way; one we cannot place (not in the
+        // overlay) is reached by topic, like a published message.
+        auto* next = item.receiver.is_nil() ? nullptr
+                                            : next_hop_to(item.receiver);
         if (next) {
           targets.push_back(next);
         } else {
           auto& hops = overlay_.next_hops(id_, item.topic);
           for (auto& [id, c] : peered_)
-            if (overlay_routed(*c)
-                  ? std::find(hops.begin(), hops.end(), id) != hops.end()
-                  : filter_matches(c->filter, item.topic))
+            if (gets(*c, hops, item.topic))
               targets.push_back(c);
         }
       }
@@ -950,6 +929,22 @@ filter_type core::filter_for(const connection& c) {
     if (other != &c && !overlay_routed(*other))
       result.insert(result.end(), other->filter.begin(), other->filter.end());
   return normalize_filter(std::move(result));
+}
+
+core::connection* core::next_hop_to(const endpoint_id& node) {
+  if (auto i = peered_.find(node); i != peered_.end())
+    return i->second;
+  if (auto hop = overlay_.next_hop_to(node))
+    if (auto j = peered_.find(*hop); j != peered_.end())
+      return j->second;
+  return nullptr;
+}
+
+bool core::gets(const connection& c, const std::vector<endpoint_id>& hops,
+                std::string_view topic) const {
+  if (overlay_routed(c))
+    return std::find(hops.begin(), hops.end(), *c.hs.peer()) != hops.end();
+  return filter_matches(c.filter, topic);
 }
 
 bool core::overlay_routed(const connection& c) const noexcept {

@@ -242,6 +242,13 @@ private:
   void send_overlay_update(connection& c, const overlay::update& u);
   void handle_overlay_update(connection& c, std::span<const std::byte> payload);
   bool overlay_routed(const connection& c) const noexcept;
+  /// The peer a message addressed to `node` goes to next: the node itself
+  /// when it is a direct peer, else the overlay's next hop; or nullptr.
+  connection* next_hop_to(const endpoint_id& node);
+  /// Whether a message on `topic` goes to `c`: by the overlay's next `hops`
+  /// when `c` is overlay-routed, else by its filter.
+  bool gets(const connection& c, const std::vector<endpoint_id>& hops,
+            std::string_view topic) const;
   void send_bye(connection& c);
   void emit(status_event ev);
   void emit_status(sc code, const endpoint_info& ctx, std::string msg);
