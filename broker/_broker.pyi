@@ -784,6 +784,12 @@ class BrokerOptions:
     def bye_timeout(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def publish_stall_timeout(self) -> float:
+        """Seconds a publisher waits for a full peer that takes nothing, before its overflow policy applies."""
+    @publish_stall_timeout.setter
+    def publish_stall_timeout(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
     def handshake_timeout(self) -> float:
         """Seconds a new connection may take for its TLS and Broker handshakes."""
     @handshake_timeout.setter

@@ -382,7 +382,17 @@ void init_endpoint(py::module_& m) {
     .def_readwrite("ttl", &broker_options::ttl)
     .def_readwrite("disable_ssl", &broker_options::disable_ssl)
     .def_readwrite("ignore_broker_conf", &broker_options::ignore_broker_conf)
-    .def_readwrite("use_real_time", &broker_options::use_real_time)
+    .def_property(
+      "use_real_time",
+      [](const broker_options& o) { return o.use_real_time; },
+      [](broker_options& o, bool value) {
+        // Simulated time (real Broker's use_real_time=False) is not built:
+        // refuse it rather than run on the wall clock regardless.
+        if (!value)
+          throw py::value_error("use_real_time=False (simulated time) is not "
+                                "supported");
+        o.use_real_time = value;
+      })
     .def_readwrite("peer_buffer_size", &broker_options::peer_buffer_size)
     .def_readwrite("peer_overflow_policy",
                    &broker_options::peer_overflow_policy)
@@ -395,7 +405,17 @@ void init_endpoint(py::module_& m) {
           throw py::value_error("handshake_timeout must be > 0 seconds");
         o.handshake_timeout = secs;
       },
-      "Seconds a new connection may take for its TLS and Broker handshakes.");
+      "Seconds a new connection may take for its TLS and Broker handshakes.")
+    .def_property(
+      "publish_stall_timeout",
+      [](const broker_options& o) { return o.publish_stall_timeout; },
+      [](broker_options& o, double secs) {
+        if (!(secs >= 0))
+          throw py::value_error("publish_stall_timeout must be >= 0 seconds");
+        o.publish_stall_timeout = secs;
+      },
+      "Seconds a publisher waits for a full peer that takes nothing, before "
+      "its overflow policy applies.");
 
   py::class_<py_configuration>(m, "Configuration")
     .def(py::init<>())

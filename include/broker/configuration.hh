@@ -25,13 +25,19 @@ struct broker_options {
   uint16_t ttl = 16;
   /// Plain TCP instead of TLS (TLS is the default, as in real Broker).
   bool disable_ssl = false;
-  /// Do not read broker.conf (kept for API compatibility; there is none).
+  /// Do not read broker.conf. We never read one: with false (real
+  /// Broker's default), an endpoint refuses to start when a broker.conf
+  /// exists in the working directory, instead of ignoring it silently.
   bool ignore_broker_conf = false;
-  /// Use the wall clock (kept for API compatibility).
+  /// Use the wall clock. Simulated time (false) is not supported.
   bool use_real_time = true;
   /// Messages buffered per peer before the overflow policy applies.
   size_t peer_buffer_size = 2048;
   overflow_policy peer_overflow_policy = overflow_policy::disconnect;
+  /// How long a local publisher waits for a peer whose buffer is full and
+  /// that takes nothing meanwhile, before that peer's overflow policy
+  /// applies, in seconds (ours; real Broker never makes a publisher wait).
+  double publish_stall_timeout = 10.0;
   /// How long unpeer/shutdown wait for the BYE pong, in seconds.
   double bye_timeout = 3.0;
   /// How long a new connection may take for its TLS and Broker handshakes

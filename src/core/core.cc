@@ -7,6 +7,7 @@
 #include "format/bin/value_codec.hh"
 
 #include <cstring>
+#include <filesystem>
 #include <future>
 
 namespace broker::detail {
@@ -99,6 +100,10 @@ struct core::connection : net::stream::handler {
   net::loop::timer_id handshake_timer = 0;
   std::function<void()> after_bye;
   bool removed_by_us = false;
+  std::string removal_reason; // for the PeerRemoved status, when not unpeer
+  bool dropping = false; // a drop policy is dropping for this peer
+  // Since when a local publisher has found this peer's buffer full.
+  std::optional<std::chrono::steady_clock::time_point> full_since;
 
   explicit connection(handshake::role r) : hs(r) {}
 
@@ -117,6 +122,15 @@ struct core::connection : net::stream::handler {
 
 core::core(configuration cfg)
   : cfg_(std::move(cfg)), id_(endpoint_id::random()), overlay_(id_) {
+  if (!cfg_.options.use_real_time)
+    throw std::invalid_argument("use_real_time=false (simulated time) is not "
+                                "supported");
+  // Real Broker reads ./broker.conf unless told not to; we have no reader
+  // for it, so its settings would be ignored: say so instead.
+  if (!cfg_.options.ignore_broker_conf && std::filesystem::exists("broker.conf"))
+    throw std::invalid_argument(
+      "./broker.conf is not supported: move its settings into "
+      "broker.Configuration and set BrokerOptions.ignore_broker_conf");
   if (!cfg_.options.disable_ssl) {
     auto ctx = net::tls_context::make(cfg_);
     if (!ctx)
@@ -551,7 +565,9 @@ void core::on_connection_gone(connection& c, const error& reason) {
       refresh_routing();
     publish_peered_snapshot();
     if (c.removed_by_us)
-      emit_status(sc::peer_removed, info, "removed connection to remote peer");
+      emit_status(sc::peer_removed, info,
+                  c.removal_reason.empty() ? "removed connection to remote peer"
+                                           : c.removal_reason);
     else
       emit_status(sc::peer_lost, info, "lost connection to remote peer");
     emit_status(sc::endpoint_unreachable, info, "lost the last path");
@@ -674,7 +690,7 @@ void core::handle_envelope(connection& c, std::span<const std::byte> payload) {
       send_to(c,
               envelope_frame(id_, *c.hs.peer(), bin::msg_type::pong,
                              bin::internal_topic, env->payload),
-              false);
+              frame_kind::control);
       return;
     case bin::msg_type::pong: {
       if (c.bye_id && env->payload.size() == 3 + 8
@@ -750,7 +766,7 @@ void core::forward_frame(connection& from, const bin::envelope_view& env,
   if (!env.receiver.is_nil()) {
     if (auto* next = next_hop_to(env.receiver)) {
       if (next != &from)
-        send_to(*next, frame_for(*next), false);
+        send_to(*next, frame_for(*next), frame_kind::data);
       return;
     }
     // Unknown receiver: relay by topic like a published message.
@@ -758,23 +774,66 @@ void core::forward_frame(connection& from, const bin::envelope_view& env,
   auto& hops = overlay_.next_hops(origin, env.topic);
   for (auto& [id, peer] : peered_)
     if (peer != &from && gets(*peer, hops, env.topic))
-      send_to(*peer, frame_for(*peer), false);
+      send_to(*peer, frame_for(*peer), frame_kind::data);
 }
 
 void core::on_written() {
+  // Progress: a peer with room again is not stuck, and one that drained to
+  // half its buffer ends its overflow episode.
+  for (auto& [id, c] : peered_) {
+    if (!peer_full(*c))
+      c->full_since.reset();
+    if (c->dropping
+        && c->stream->queued() <= cfg_.options.peer_buffer_size / 2)
+      c->dropping = false;
+  }
   if (waiting_for_writes_)
     drain_publish_queue();
+}
+
+bool core::must_wait(const std::vector<connection*>& targets) {
+  auto now = std::chrono::steady_clock::now();
+  auto bound = std::chrono::duration_cast<timespan>(
+    std::chrono::duration<double>(cfg_.options.publish_stall_timeout));
+  bool wait = false;
+  for (auto* c : targets) {
+    if (c->gone || c->dropping || !peer_full(*c))
+      continue;
+    if (!c->full_since) {
+      c->full_since = now;
+      // Come back when its time is up, even if no write completes.
+      loop_.schedule(bound, [this] {
+        if (waiting_for_writes_)
+          drain_publish_queue();
+      });
+    }
+    if (now - *c->full_since < bound)
+      wait = true;
+  }
+  return wait;
 }
 
 bool core::peer_full(const connection& c) const noexcept {
   return c.stream->queued() >= cfg_.options.peer_buffer_size;
 }
 
-void core::send_to(connection& c, net::frame_ptr frame, bool local_origin) {
+void core::send_to(connection& c, net::frame_ptr frame, frame_kind kind) {
   if (c.gone)
     return;
-  if (!local_origin && peer_full(c)) {
-    switch (cfg_.options.peer_overflow_policy) {
+  // Control frames (routing, pongs, overlay updates) are few and small, and
+  // losing one would break the peering: they always go in.
+  if (kind == frame_kind::data && peer_full(c)) {
+    auto policy = cfg_.options.peer_overflow_policy;
+    if (policy != overflow_policy::disconnect && !c.dropping) {
+      // Once per overflow episode (until the buffer drained to half).
+      c.dropping = true;
+      emit_error(ec::peer_timeout, info_of(c),
+                 std::string{"peer buffer full: dropping the "}
+                   + (policy == overflow_policy::drop_newest ? "newest"
+                                                             : "oldest")
+                   + " messages for this peer");
+    }
+    switch (policy) {
       case overflow_policy::drop_newest:
         return;
       case overflow_policy::drop_oldest:
@@ -782,12 +841,17 @@ void core::send_to(connection& c, net::frame_ptr frame, bool local_origin) {
           break;
         return;
       case overflow_policy::disconnect:
-        c.removed_by_us = false;
-        emit_error(ec::peer_timeout, info_of(c),
-                   "peer buffer overflow: disconnecting a slow peer");
+        // As real Broker: the peer is removed, and the status says why in
+        // the words Zeek's scripts look for.
+        c.removed_by_us = true;
+        c.removal_reason = "caf::sec::backpressure_overflow: the peer's "
+                           "buffer of "
+                           + std::to_string(cfg_.options.peer_buffer_size)
+                           + " messages overflowed";
+        emit_error(ec::peer_timeout, info_of(c), c.removal_reason);
         c.gone = true;
         c.stream->abort();
-        on_connection_gone(c, error{ec::peer_timeout, "buffer overflow"});
+        on_connection_gone(c, error{ec::peer_timeout, c.removal_reason});
         return;
     }
   }
@@ -871,22 +935,23 @@ void core::drain_publish_queue() {
               targets.push_back(c);
         }
       }
-      // Local publishers get backpressure instead of an overflow policy:
-      // stop while a peer this message goes to has a full buffer.
-      for (auto* c : targets) {
-        if (!c->gone && peer_full(*c)) {
-          std::unique_lock guard{pub_mtx_};
-          pub_queue_.insert(pub_queue_.begin(),
-                            std::make_move_iterator(batch.begin()),
-                            std::make_move_iterator(batch.end()));
-          if (pub_queue_.size() >= pub_capacity_)
-            pub_flare_.extinguish();
-          waiting_for_writes_ = true;
-          return; // pub_scheduled_ stays set: on_written resumes
-        }
+      // Flow control (docs/decisions/0007-flow-control.md): the publisher
+      // waits while a target's buffer is full, but only as long as that
+      // peer makes progress; one that took nothing for
+      // publish_stall_timeout gets its overflow policy, and the others go
+      // on at their own pace.
+      if (must_wait(targets)) {
+        std::unique_lock guard{pub_mtx_};
+        pub_queue_.insert(pub_queue_.begin(),
+                          std::make_move_iterator(batch.begin()),
+                          std::make_move_iterator(batch.end()));
+        if (pub_queue_.size() >= pub_capacity_)
+          pub_flare_.extinguish();
+        waiting_for_writes_ = true;
+        return; // pub_scheduled_ stays set: on_written or a timer resumes
       }
       for (auto* c : targets)
-        send_to(*c, item.frame, true);
+        send_to(*c, item.frame, frame_kind::data);
       if (item.command_source != 0
           && (item.receiver.is_nil() || item.receiver == id_)) {
         auto env = bin::read_envelope(
@@ -994,7 +1059,7 @@ void core::update_filters() {
     send_to(*c,
             envelope_frame(id_, id, bin::msg_type::routing_update,
                            bin::internal_topic, payload),
-            false);
+            frame_kind::control);
   }
 }
 
@@ -1004,7 +1069,7 @@ void core::send_overlay_update(connection& c, const overlay::update& u) {
   send_to(c,
           envelope_frame(id_, *c.hs.peer(), bin::msg_type::ping,
                          bin::internal_topic, payload),
-          false);
+          frame_kind::control);
 }
 
 void core::handle_overlay_update(connection& c,

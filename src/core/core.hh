@@ -223,8 +223,15 @@ private:
   void adopt_peering(connector& origin, const endpoint_id& peer);
   void on_connection_gone(connection& c, const error& reason);
   void drop_connection(connection& c, ec code, const std::string& why);
-  void send_to(connection& c, net::frame_ptr frame, bool local_origin);
+  /// Data frames are subject to the peer's overflow policy; control frames
+  /// (routing, pongs, overlay updates) always go in.
+  enum class frame_kind { data, control };
+  void send_to(connection& c, net::frame_ptr frame, frame_kind kind);
   bool peer_full(const connection& c) const noexcept;
+  /// Whether a local publisher must wait before sending to `targets`: one
+  /// of them is full, not yet for publish_stall_timeout, and not already
+  /// under its overflow policy.
+  bool must_wait(const std::vector<connection*>& targets);
   void drain_publish_queue();
   void deliver_local(const std::string& topic, data value,
                      connection* source);
