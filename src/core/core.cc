@@ -753,7 +753,12 @@ void core::forward_frame(connection& from, const bin::envelope_view& env,
     return;
   // The overlay origin: what an endpoint of ours put in the sender field,
   // or us when the message enters the overlay from a real Broker peer.
+  // While the overlay has not converged on a new link (we are not yet in
+  // the origin's tree), we relay as if it started here: a duplicate in a
+  // cycle during those milliseconds is better than a loss.
   auto origin = from.ours ? env.sender : id_;
+  if (origin != id_ && !overlay_.in_tree_of(origin))
+    origin = id_;
   net::frame_ptr to_ours;  // sender field: the origin
   net::frame_ptr to_real;  // sender field: us, the last hop
   auto frame_for = [&](connection& c) {

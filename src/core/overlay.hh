@@ -79,6 +79,10 @@ public:
   const std::vector<endpoint_id>& next_hops(const endpoint_id& origin,
                                             std::string_view topic);
 
+  /// Whether we are in `origin`'s tree (false while the overlay has not
+  /// converged on a new link, or for origins we do not know).
+  bool in_tree_of(const endpoint_id& origin) { return tree_of(origin).contains_self; }
+
   /// The neighbour on our shortest path to `node`, if reachable.
   std::optional<endpoint_id> next_hop_to(const endpoint_id& node);
 
