@@ -12,6 +12,7 @@ import pytest
 
 import interop
 from interop import Transport, cert_options
+from tlsproxy import RecordingProxy, negotiated_cipher
 
 pytestmark = [pytest.mark.timeout(120)]
 
@@ -62,6 +63,21 @@ def test_tls_against_plain_fails(make, ours_tls, listener):
         refused(real, ours)
     else:
         refused(ours, real)
+
+
+@pytest.mark.parametrize("listener", ["ours", "real"])
+def test_anonymous_tls_with_real_broker_uses_its_suite(make, listener):
+    # Real Broker offers only AECDH-AES256-SHA; we negotiate it, whichever
+    # side listens.
+    ours, real = make("ours", {}), make("real", {})
+    acc, con = (ours, real) if listener == "ours" else (real, ours)
+    port = acc.listen()
+    proxy = RecordingProxy(port)
+    try:
+        assert con.peer(proxy.port, retry=0.0) is True
+        assert negotiated_cipher(proxy.from_server()) == "AECDH-AES256-SHA"
+    finally:
+        proxy.close()
 
 
 @pytest.mark.parametrize("rogue", ["ours", "real"])
