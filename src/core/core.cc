@@ -745,7 +745,9 @@ void core::resume_paused() {
 
 void core::forward_frame(connection& from, const bin::envelope_view& env,
                          std::span<const std::byte> payload) {
-  if (!cfg_.options.forward || env.receiver == id_)
+  // Nothing to do for a leaf (the only peer is where it came from): the
+  // common case, kept free of routing work.
+  if (!cfg_.options.forward || env.receiver == id_ || peered_.size() < 2)
     return;
   // Among our own endpoints the TTL stops cycles; real Broker sends 16 and
   // never decrements it, so this stays compatible.
