@@ -778,10 +778,15 @@ void core::forward_frame(connection& from, const bin::envelope_view& env,
     }
     // Unknown receiver: relay by topic like a published message.
   }
+  // Choose first, send after: sending can apply a peer's overflow policy,
+  // and disconnecting it changes peered_.
   auto& hops = overlay_.next_hops(origin, env.topic);
+  std::vector<connection*> targets;
   for (auto& [id, peer] : peered_)
     if (peer != &from && gets(*peer, hops, env.topic))
-      send_to(*peer, frame_for(*peer), frame_kind::data);
+      targets.push_back(peer);
+  for (auto* peer : targets)
+    send_to(*peer, frame_for(*peer), frame_kind::data);
 }
 
 void core::on_written() {

@@ -128,3 +128,44 @@ def test_a_slow_but_alive_peer_gets_backpressure_not_the_policy():
             assert int(child.readline(60)) == 2000
         finally:
             stop(child)
+
+
+def test_a_relay_drops_a_stuck_peer_and_keeps_relaying():
+    # source -> relay -> {fast sink, stopped sink}: relayed traffic cannot
+    # slow the source down, so the relay's policy removes the stuck sink
+    # (this once crashed the relay: the removal changed its peer table
+    # while it was walking it).
+    relay_cfg = make_config(peer_buffer_size=50)
+    with broker.Endpoint(relay_cfg) as relay, broker.Endpoint(make_config()) as source:
+        statuses = relay.make_status_subscriber(True)
+        port = relay.listen("127.0.0.1", 0)
+        fast = Child(SUBSCRIBER, port, 1000)
+        slow = Child(SUBSCRIBER, port, 20)
+        try:
+            fast_id = peered(fast)
+            slow_id = peered(slow)
+            assert source.peer("127.0.0.1", port, 0)
+            assert wait_until(lambda: "/fc" in {t.string() for t in source.peer_subscriptions()})
+            os.kill(slow.proc.pid, signal.SIGSTOP)
+            for i in range(COUNT):
+                source.publish("/fc/data", PAYLOAD)
+            source.publish("/fc/end", "")
+            got_fast = int(fast.readline(60))
+            seen = []
+
+            def removed(node):
+                seen.extend(statuses.poll())
+                return any(isinstance(s, broker.Status) and s.code() == broker.SC.PeerRemoved
+                           and s.context().node == node
+                           and "backpressure_overflow" in s.message() for s in seen)
+
+            assert wait_until(lambda: removed(slow_id))
+            # The relay is alive and still peered with the source.
+            assert source.node_id() in {p.peer.node for p in relay.peers()}
+            # The fast sink got everything, or (relayed traffic cannot slow
+            # the source) its own buffer overflowed and it was removed too.
+            assert got_fast == COUNT or removed(fast_id), (got_fast, seen)
+        finally:
+            os.kill(slow.proc.pid, signal.SIGCONT)
+            for c in (fast, slow):
+                stop(c)
