@@ -9,15 +9,6 @@
 
 namespace broker {
 
-namespace {
-
-template <class T>
-T wait_for(std::future<T>& fut) {
-  return fut.get();
-}
-
-} // namespace
-
 // -- subscriber ----------------------------------------------------------------
 
 subscriber::subscriber(std::shared_ptr<detail::core> core,
@@ -65,10 +56,10 @@ void subscriber::add_topic(std::string topic, bool block) {
     core_->add_topic(queue_, std::move(topic), nullptr);
     return;
   }
-  std::promise<void> done;
-  auto fut = done.get_future();
-  core_->add_topic(queue_, std::move(topic), [&done] { done.set_value(); });
-  fut.wait();
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  core_->add_topic(queue_, std::move(topic), [done] { done->set_value(); });
+  core_->await_done(fut); // false: shut down meanwhile, nothing to wait for
 }
 
 void subscriber::remove_topic(std::string topic, bool block) {
@@ -78,10 +69,10 @@ void subscriber::remove_topic(std::string topic, bool block) {
     core_->remove_topic(queue_, std::move(topic), nullptr);
     return;
   }
-  std::promise<void> done;
-  auto fut = done.get_future();
-  core_->remove_topic(queue_, std::move(topic), [&done] { done.set_value(); });
-  fut.wait();
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  core_->remove_topic(queue_, std::move(topic), [done] { done->set_value(); });
+  core_->await_done(fut); // false: shut down meanwhile, nothing to wait for
 }
 
 void subscriber::reset() {
@@ -153,7 +144,7 @@ bool endpoint::peer(const std::string& address, uint16_t port, double retry) {
       done->set_value(ok);
     }
   });
-  return wait_for(fut);
+  return core_->await(fut).value_or(false);
 }
 
 void endpoint::peer_nosync(const std::string& address, uint16_t port,
@@ -168,7 +159,7 @@ bool endpoint::unpeer(const std::string& address, uint16_t port) {
   auto done = std::make_shared<std::promise<bool>>();
   auto fut = done->get_future();
   core_->unpeer(address, port, [done](bool ok) { done->set_value(ok); });
-  return wait_for(fut);
+  return core_->await(fut).value_or(false);
 }
 
 void endpoint::unpeer_nosync(const std::string& address, uint16_t port) {

@@ -154,19 +154,25 @@ void core::start() {
 }
 
 template <class F>
-static auto run_blocking(net::loop& l, F f) -> decltype(f()) {
+auto core::run_blocking(F f) {
   using result_type = decltype(f());
-  std::promise<result_type> prom;
-  auto fut = prom.get_future();
-  l.post([&prom, &f] {
+  // Shared with the posted work: if a shutdown discards it, nothing it
+  // refers to is gone when the loop is finally destroyed.
+  auto prom = std::make_shared<std::promise<result_type>>();
+  auto fut = prom->get_future();
+  auto task = std::make_shared<F>(std::move(f));
+  loop_.post([prom, task] {
     if constexpr (std::is_void_v<result_type>) {
-      f();
-      prom.set_value();
+      (*task)();
+      prom->set_value();
     } else {
-      prom.set_value(f());
+      prom->set_value((*task)());
     }
   });
-  return fut.get();
+  if constexpr (std::is_void_v<result_type>)
+    return await_done(fut);
+  else
+    return await(fut);
 }
 
 // -- status events ------------------------------------------------------------------
@@ -222,7 +228,7 @@ void core::publish_peered_snapshot() {
 expected<uint16_t> core::listen(const std::string& address, uint16_t port) {
   if (stopped_)
     return error{ec::shutting_down, "endpoint is shut down"};
-  return run_blocking(loop_, [&]() -> expected<uint16_t> {
+  auto result = run_blocking([&]() -> expected<uint16_t> {
     auto l = net::listener::make(
       loop_, address, port, tls_, handshake_timeout(),
       [this](expected<std::shared_ptr<net::stream>> s) {
@@ -234,6 +240,9 @@ expected<uint16_t> core::listen(const std::string& address, uint16_t port) {
     listeners_.push_back(std::move(*l));
     return result;
   });
+  if (!result)
+    return error{ec::shutting_down, "endpoint is shut down"};
+  return std::move(*result);
 }
 
 void core::on_accept(expected<std::shared_ptr<net::stream>> s) {
@@ -1127,11 +1136,12 @@ core::subscribe(std::vector<std::string> topics, size_t capacity) {
     q->close();
     return q;
   }
-  run_blocking(loop_, [&] {
-    subscribers_.push_back({q, normalize_filter(std::move(topics))});
-    refresh_routing();
-    update_local_interest();
-  });
+  if (!run_blocking([&] {
+        subscribers_.push_back({q, normalize_filter(std::move(topics))});
+        refresh_routing();
+        update_local_interest();
+      }))
+    q->close(); // shut down meanwhile: a closed queue, as after shutdown
   return q;
 }
 
@@ -1183,7 +1193,8 @@ std::shared_ptr<status_queue> core::subscribe_status(bool receive_statuses) {
     q->close();
     return q;
   }
-  run_blocking(loop_, [&] { status_subs_.emplace_back(q, receive_statuses); });
+  if (!run_blocking([&] { status_subs_.emplace_back(q, receive_statuses); }))
+    q->close(); // shut down meanwhile: a closed queue, as above
   return q;
 }
 
@@ -1209,7 +1220,7 @@ void core::forward(std::vector<std::string> topics) {
 std::vector<peer_info> core::peers() {
   if (stopped_)
     return {};
-  return run_blocking(loop_, [this] {
+  return run_blocking([this] {
     std::vector<peer_info> result;
     for (auto& [id, c] : peered_) {
       peer_info info;
@@ -1235,20 +1246,20 @@ std::vector<peer_info> core::peers() {
       result.push_back(std::move(info));
     }
     return result;
-  });
+  }).value_or(std::vector<peer_info>{});
 }
 
 std::vector<std::string> core::peer_subscriptions() {
   if (stopped_)
     return {};
-  return run_blocking(loop_, [this] {
+  return run_blocking([this] {
     filter_type all;
     for (auto& [id, c] : peered_)
       all.insert(all.end(), c->filter.begin(), c->filter.end());
     std::sort(all.begin(), all.end());
     all.erase(std::unique(all.begin(), all.end()), all.end());
     return all;
-  });
+  }).value_or(std::vector<std::string>{});
 }
 
 bool core::await_peer(const endpoint_id& node,
@@ -1274,18 +1285,18 @@ void core::deliver_command_local(const std::string& topic,
 uint64_t core::add_command_sink(std::string topic, command_sink sink) {
   if (stopped_)
     return 0;
-  return run_blocking(loop_, [&] {
+  return run_blocking([&] {
     auto id = next_sink_id_++;
     command_sinks_.push_back({id, std::move(topic), std::move(sink)});
     refresh_routing();
     return id;
-  });
+  }).value_or(uint64_t{0});
 }
 
 void core::remove_command_sink(uint64_t id) {
   if (stopped_)
     return;
-  run_blocking(loop_, [&] {
+  run_blocking([&] {
     std::erase_if(command_sinks_, [id](auto& s) { return s.id == id; });
     refresh_routing();
   });
@@ -1330,13 +1341,13 @@ void core::report_error(ec code, std::string message) {
 bool core::peer_subscribed_exactly(const std::string& topic) {
   if (stopped_)
     return false;
-  return run_blocking(loop_, [&] {
+  return run_blocking([&] {
     for (auto& [id, c] : peered_)
       for (auto& t : c->filter)
         if (t == topic)
           return true;
     return overlay_.wanted_exactly_elsewhere(topic);
-  });
+  }).value_or(false);
 }
 
 // -- unpeering and shutdown ---------------------------------------------------------

@@ -27,7 +27,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -197,10 +199,37 @@ public:
 
   bool stopped() const noexcept { return stopped_; }
 
+  /// Waits for `fut`, which work posted to the I/O thread fulfils.
+  /// @returns nullopt when the I/O thread stopped first: a shutdown raced
+  /// the call and the work will never run (no wait without an end).
+  template <class T>
+  std::optional<T> await(std::future<T>& fut) const {
+    using namespace std::chrono_literals;
+    while (fut.wait_for(10ms) != std::future_status::ready)
+      if (loop_.stopped() && fut.wait_for(0s) != std::future_status::ready)
+        return std::nullopt;
+    return fut.get();
+  }
+
+  /// await() for work without a result: whether it ran.
+  bool await_done(std::future<void>& fut) const {
+    using namespace std::chrono_literals;
+    while (fut.wait_for(10ms) != std::future_status::ready)
+      if (loop_.stopped() && fut.wait_for(0s) != std::future_status::ready)
+        return false;
+    fut.get();
+    return true;
+  }
+
 private:
   struct connection;
   struct connector;
   friend struct connection;
+
+  /// Runs `f` on the I/O thread and waits for its result; nullopt (false
+  /// for void) when a shutdown stopped the thread before it ran.
+  template <class F>
+  auto run_blocking(F f);
 
   // All below run on the I/O thread.
 

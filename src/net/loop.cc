@@ -49,6 +49,7 @@ void loop::stop() {
   impl_->ctx.stop();
   impl_->thread.join();
   impl_->timers.clear();
+  stopped_.store(true, std::memory_order_release);
 }
 
 void loop::post(std::function<void()> f) {

@@ -7,6 +7,7 @@
 
 #include "broker/time.hh"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,8 +32,14 @@ public:
   /// queued is discarded. Must not be called from the I/O thread.
   void stop();
 
-  /// Runs `f` on the I/O thread. Thread-safe.
+  /// Runs `f` on the I/O thread. Thread-safe. Work posted after (or
+  /// racing with) stop() never runs: see stopped().
   void post(std::function<void()> f);
+
+  /// Whether stop() ran: posted work that has not run by now never will.
+  bool stopped() const noexcept {
+    return stopped_.load(std::memory_order_acquire);
+  }
 
   /// @returns whether the caller runs on the I/O thread.
   bool in_loop_thread() const noexcept;
@@ -51,6 +58,7 @@ public:
 private:
   struct impl;
   std::unique_ptr<impl> impl_;
+  std::atomic<bool> stopped_{false};
 };
 
 } // namespace broker::net
