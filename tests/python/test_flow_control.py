@@ -41,6 +41,17 @@ with broker.Endpoint() as ep:
 """
 
 
+def knows_fc(ep: broker.Endpoint) -> bool:
+    return "/fc" in {t.string() for t in ep.peer_subscriptions()}
+
+
+def publish_all(ep: broker.Endpoint) -> None:
+    """COUNT messages, then the end marker."""
+    for _ in range(COUNT):
+        ep.publish("/fc/data", PAYLOAD)
+    ep.publish("/fc/end", "")
+
+
 def stop(child: Child) -> None:
     child.proc.kill()
     child.proc.wait(10)
@@ -70,11 +81,9 @@ def run(policy) -> tuple[int, int, list]:
             peered(fast)
             slow_id = peered(slow)
             assert wait_until(lambda: len(pub.peers()) == 2)
-            assert wait_until(lambda: "/fc" in {t.string() for t in pub.peer_subscriptions()})
+            assert wait_until(lambda: knows_fc(pub))
             os.kill(slow.proc.pid, signal.SIGSTOP)
-            for i in range(COUNT):
-                pub.publish("/fc/data", PAYLOAD)
-            pub.publish("/fc/end", "")
+            publish_all(pub)
             got_fast = int(fast.readline(60))
             about_slow = [s for s in statuses.poll()
                           if s.context() is not None and s.context().node == slow_id]
@@ -121,7 +130,7 @@ def test_a_slow_but_alive_peer_gets_backpressure_not_the_policy():
         child = Child(SUBSCRIBER, port, 20)
         try:
             peered(child)
-            assert wait_until(lambda: "/fc" in {t.string() for t in pub.peer_subscriptions()})
+            assert wait_until(lambda: knows_fc(pub))
             for i in range(2000):
                 pub.publish("/fc/data", PAYLOAD)
             pub.publish("/fc/end", "")
@@ -145,11 +154,9 @@ def test_a_relay_drops_a_stuck_peer_and_keeps_relaying():
             fast_id = peered(fast)
             slow_id = peered(slow)
             assert source.peer("127.0.0.1", port, 0)
-            assert wait_until(lambda: "/fc" in {t.string() for t in source.peer_subscriptions()})
+            assert wait_until(lambda: knows_fc(source))
             os.kill(slow.proc.pid, signal.SIGSTOP)
-            for i in range(COUNT):
-                source.publish("/fc/data", PAYLOAD)
-            source.publish("/fc/end", "")
+            publish_all(source)
             got_fast = int(fast.readline(60))
             seen = []
 
