@@ -790,6 +790,12 @@ class BrokerOptions:
     def publish_stall_timeout(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def max_pending_connections(self) -> int:
+        """Accepted connections that may be in their handshake at once; beyond it the oldest is dropped."""
+    @max_pending_connections.setter
+    def max_pending_connections(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
     def handshake_timeout(self) -> float:
         """Seconds a new connection may take for its TLS and Broker handshakes."""
     @handshake_timeout.setter

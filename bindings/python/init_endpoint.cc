@@ -407,6 +407,16 @@ void init_endpoint(py::module_& m) {
       },
       "Seconds a new connection may take for its TLS and Broker handshakes.")
     .def_property(
+      "max_pending_connections",
+      [](const broker_options& o) { return o.max_pending_connections; },
+      [](broker_options& o, size_t n) {
+        if (n == 0)
+          throw py::value_error("max_pending_connections must be >= 1");
+        o.max_pending_connections = n;
+      },
+      "Accepted connections that may be in their handshake at once; beyond "
+      "it the oldest is dropped.")
+    .def_property(
       "publish_stall_timeout",
       [](const broker_options& o) { return o.publish_stall_timeout; },
       [](broker_options& o, double secs) {

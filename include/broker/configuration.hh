@@ -43,6 +43,10 @@ struct broker_options {
   /// How long a new connection may take for its TLS and Broker handshakes
   /// before it is dropped, in seconds (real Broker has no such bound).
   double handshake_timeout = 10.0;
+  /// How many accepted connections may be in their TLS or Broker handshake
+  /// at once; beyond it the oldest is dropped (ours; bounds what silent or
+  /// half-open connections can take).
+  size_t max_pending_connections = 1024;
 };
 
 /// Endpoint configuration: options plus TLS settings. Setting any of the

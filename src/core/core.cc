@@ -231,6 +231,7 @@ expected<uint16_t> core::listen(const std::string& address, uint16_t port) {
   auto result = run_blocking([&]() -> expected<uint16_t> {
     auto l = net::listener::make(
       loop_, address, port, tls_, handshake_timeout(),
+      [this](const std::shared_ptr<net::stream>& s) { on_arrival(s); },
       [this](expected<std::shared_ptr<net::stream>> s) {
         on_accept(std::move(s));
       });
@@ -245,11 +246,41 @@ expected<uint16_t> core::listen(const std::string& address, uint16_t port) {
   return std::move(*result);
 }
 
+void core::on_arrival(const std::shared_ptr<net::stream>& s) {
+  // Forget those that finished (peered or closed), then make room.
+  std::erase_if(pending_, [](const std::weak_ptr<net::stream>& w) {
+    auto sp = w.lock();
+    return !sp || sp->closed();
+  });
+  pending_.push_back(s);
+  while (pending_.size() > cfg_.options.max_pending_connections) {
+    auto oldest = pending_.front().lock();
+    pending_.pop_front();
+    if (!oldest)
+      continue;
+    auto why = "more than " + std::to_string(cfg_.options.max_pending_connections)
+               + " connections in their handshake: dropped the oldest";
+    connection* owner = nullptr;
+    for (auto& c : connections_)
+      if (c->stream == oldest)
+        owner = c.get();
+    if (owner) {
+      drop_connection(*owner, ec::peer_timeout, why);
+    } else {
+      // Still in its TLS handshake: the core has not seen it yet.
+      oldest->abort();
+      network_info net{oldest->remote_address(), oldest->remote_port(), 0};
+      emit_error(ec::peer_timeout, endpoint_info{{}, net}, why);
+    }
+  }
+}
+
 void core::on_accept(expected<std::shared_ptr<net::stream>> s) {
   if (!s) {
     // A connection that failed its TLS handshake (plain peer, untrusted
-    // certificate, garbage, stall): only that connection is gone.
-    if (!shutting_down_)
+    // certificate, garbage, stall): only that connection is gone. One we
+    // aborted ourselves (shutdown, too many pending) was reported already.
+    if (!shutting_down_ && s.error().code() != ec::shutting_down)
       emit_error(s.error().code(), endpoint_info{}, s.error().message());
     return;
   }
@@ -507,6 +538,9 @@ void core::on_peered(connection& c) {
     return;
   }
   c.peered = true;
+  std::erase_if(pending_, [&c](const std::weak_ptr<net::stream>& w) {
+    return w.lock() == c.stream;
+  });
   if (c.handshake_timer) {
     loop_.cancel(c.handshake_timer);
     c.handshake_timer = 0;

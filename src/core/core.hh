@@ -234,6 +234,7 @@ private:
   // All below run on the I/O thread.
 
   void on_accept(expected<std::shared_ptr<net::stream>> s);
+  void on_arrival(const std::shared_ptr<net::stream>& s);
   timespan handshake_timeout() const;
   void start_connection(std::shared_ptr<net::stream> s,
                         handshake::role r, connector* origin);
@@ -326,6 +327,8 @@ private:
   uint64_t next_sink_id_ = 1;
   std::atomic<uint64_t> next_object_id_{7}; // 9, 11, ...: as real Broker's
   overlay overlay_; // routing among our own endpoints
+  // Accepted connections still in their handshake, oldest first.
+  std::deque<std::weak_ptr<net::stream>> pending_;
   std::set<connection*> paused_;
   bool waiting_for_writes_ = false;
   uint64_t bye_counter_ = 0;

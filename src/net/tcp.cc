@@ -24,11 +24,13 @@ listener::~listener() {
 
 expected<std::shared_ptr<listener>>
 listener::make(loop& owner, const std::string& address, uint16_t port,
-               tls_context_ptr tls, timespan tls_timeout, accept_fn f) {
+               tls_context_ptr tls, timespan tls_timeout, arrival_fn arrived,
+               accept_fn f) {
   std::shared_ptr<listener> result{new listener};
   result->impl_ = std::make_unique<impl>(ctx_of(owner));
   result->impl_->owner = &owner;
   result->on_accept_ = std::move(f);
+  result->on_arrival_ = std::move(arrived);
   result->tls_ = std::move(tls);
   result->tls_timeout_ = tls_timeout;
   result->self_ = result;
@@ -77,34 +79,40 @@ listener::make(loop& owner, const std::string& address, uint16_t port,
   return result;
 }
 
+void listener::admit(std::shared_ptr<stream> s) {
+  if (on_arrival_)
+    on_arrival_(s);
+  if (s->closed()) // refused on arrival
+    return;
+  if (!tls_) {
+    on_accept_(std::move(s));
+    return;
+  }
+  // The handshake runs while we accept others; a peer that stalls it costs
+  // one socket until the timeout, nothing else.
+  std::weak_ptr<listener> weak = self_;
+  s->start_tls(tls_, stream::tls_role::server, tls_timeout_,
+               [weak, s](const error& e) {
+                 auto l = weak.lock();
+                 if (!l || !l->impl_->acceptor.is_open()) {
+                   s->abort();
+                   return;
+                 }
+                 if (e.code() != ec::none)
+                   l->on_accept_(e);
+                 else
+                   l->on_accept_(s);
+               });
+}
+
 void listener::do_accept() {
   auto self = self_.lock();
   impl_->acceptor.async_accept(
     [this, self](const asio::error_code& err, asio::ip::tcp::socket sock) {
       if (!impl_->acceptor.is_open())
         return;
-      if (!err) {
-        auto s = stream::make(*impl_->owner, &sock);
-        if (!tls_) {
-          on_accept_(std::move(s));
-        } else {
-          // The handshake runs while we accept others; a peer that stalls
-          // it costs one socket until the timeout, nothing else.
-          std::weak_ptr<listener> weak = self;
-          s->start_tls(tls_, stream::tls_role::server, tls_timeout_,
-                       [weak, s](const error& e) {
-                         auto l = weak.lock();
-                         if (!l || !l->impl_->acceptor.is_open()) {
-                           s->abort();
-                           return;
-                         }
-                         if (e.code() != ec::none)
-                           l->on_accept_(e);
-                         else
-                           l->on_accept_(s);
-                       });
-        }
-      }
+      if (!err)
+        admit(stream::make(*impl_->owner, &sock));
       // Transient accept errors (EMFILE, ECONNABORTED) must not stop us.
       do_accept();
     });

@@ -22,6 +22,10 @@ public:
   /// its TLS handshake.
   using accept_fn = std::function<void(expected<std::shared_ptr<stream>>)>;
 
+  /// Gets each connection as soon as it is accepted, before any TLS
+  /// handshake (for bounding how many may be in their handshake).
+  using arrival_fn = std::function<void(const std::shared_ptr<stream>&)>;
+
   ~listener();
 
   /// Binds and listens on `address` ("" = all interfaces, IPv4 and IPv6)
@@ -30,7 +34,8 @@ public:
   /// thread.
   static expected<std::shared_ptr<listener>>
   make(loop& owner, const std::string& address, uint16_t port,
-       tls_context_ptr tls, timespan tls_timeout, accept_fn f);
+       tls_context_ptr tls, timespan tls_timeout, arrival_fn arrived,
+       accept_fn f);
 
   /// The bound port.
   uint16_t port() const noexcept { return port_; }
@@ -42,9 +47,11 @@ private:
   struct impl;
   listener() = default;
   void do_accept();
+  void admit(std::shared_ptr<stream> s);
 
   std::unique_ptr<impl> impl_;
   accept_fn on_accept_;
+  arrival_fn on_arrival_;
   tls_context_ptr tls_;
   timespan tls_timeout_{};
   uint16_t port_ = 0;

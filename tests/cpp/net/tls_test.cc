@@ -83,7 +83,7 @@ struct tls_fixture : ::testing::Test {
   uint16_t listen(net::tls_context_ptr ctx, timespan timeout = 5s) {
     return on_loop(l, [&] {
       auto res = net::listener::make(
-        l, "127.0.0.1", 0, ctx, timeout,
+        l, "127.0.0.1", 0, ctx, timeout, nullptr,
         [this](expected<std::shared_ptr<net::stream>> s) {
           if (s)
             keep.push_back(*s);
