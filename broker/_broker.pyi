@@ -784,8 +784,14 @@ class BrokerOptions:
     def bye_timeout(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def peer_full_grace(self) -> float:
+        """Seconds a peer's buffer may stay full while others have room, before its overflow policy applies."""
+    @peer_full_grace.setter
+    def peer_full_grace(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
     def publish_stall_timeout(self) -> float:
-        """Seconds a publisher waits for a full peer that takes nothing, before its overflow policy applies."""
+        """Seconds a publisher waits while every peer its message goes to is full, before their overflow policy applies."""
     @publish_stall_timeout.setter
     def publish_stall_timeout(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...

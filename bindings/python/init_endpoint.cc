@@ -424,7 +424,17 @@ void init_endpoint(py::module_& m) {
           throw py::value_error("publish_stall_timeout must be >= 0 seconds");
         o.publish_stall_timeout = secs;
       },
-      "Seconds a publisher waits for a full peer that takes nothing, before "
+      "Seconds a publisher waits while every peer its message goes to is "
+      "full, before their overflow policy applies.")
+    .def_property(
+      "peer_full_grace",
+      [](const broker_options& o) { return o.peer_full_grace; },
+      [](broker_options& o, double secs) {
+        if (!(secs >= 0))
+          throw py::value_error("peer_full_grace must be >= 0 seconds");
+        o.peer_full_grace = secs;
+      },
+      "Seconds a peer's buffer may stay full while others have room, before "
       "its overflow policy applies.");
 
   py::class_<py_configuration>(m, "Configuration")

@@ -34,10 +34,14 @@ struct broker_options {
   /// Messages buffered per peer before the overflow policy applies.
   size_t peer_buffer_size = 2048;
   overflow_policy peer_overflow_policy = overflow_policy::disconnect;
-  /// How long a local publisher waits for a peer whose buffer is full and
-  /// that takes nothing meanwhile, before that peer's overflow policy
-  /// applies, in seconds (ours; real Broker never makes a publisher wait).
+  /// How long a local publisher waits while every peer its message goes to
+  /// has a full buffer, before their overflow policy applies, in seconds
+  /// (ours; real Broker never makes a publisher wait).
   double publish_stall_timeout = 10.0;
+  /// How long a peer's buffer may stay full while other peers of the same
+  /// message have room, before its overflow policy applies, in seconds: a
+  /// fast consumer's buffer is full for moments too.
+  double peer_full_grace = 0.1;
   /// How long unpeer/shutdown wait for the BYE pong, in seconds.
   double bye_timeout = 3.0;
   /// How long a new connection may take for its TLS and Broker handshakes

@@ -848,8 +848,18 @@ void core::on_written() {
 
 bool core::must_wait(const std::vector<connection*>& targets) {
   auto now = std::chrono::steady_clock::now();
-  auto bound = std::chrono::duration_cast<timespan>(
-    std::chrono::duration<double>(cfg_.options.publish_stall_timeout));
+  auto seconds = [](double x) {
+    return std::chrono::duration_cast<timespan>(std::chrono::duration<double>(x));
+  };
+  auto grace = seconds(cfg_.options.peer_full_grace);
+  auto bound = seconds(cfg_.options.publish_stall_timeout);
+  // While another target has room, a full peer gets only the grace period
+  // (buffers fill for a moment even at fast consumers); when all are full,
+  // the publisher waits up to the stall bound.
+  bool any_room = false;
+  for (auto* c : targets)
+    if (!c->gone && !peer_full(*c))
+      any_room = true;
   bool wait = false;
   for (auto* c : targets) {
     if (c->gone || c->dropping || !peer_full(*c))
@@ -857,12 +867,13 @@ bool core::must_wait(const std::vector<connection*>& targets) {
     if (!c->full_since) {
       c->full_since = now;
       // Come back when its time is up, even if no write completes.
-      loop_.schedule(bound, [this] {
-        if (waiting_for_writes_)
-          drain_publish_queue();
-      });
+      for (auto delay : {grace, bound})
+        loop_.schedule(delay, [this] {
+          if (waiting_for_writes_)
+            drain_publish_queue();
+        });
     }
-    if (now - *c->full_since < bound)
+    if (now - *c->full_since < (any_room ? grace : bound))
       wait = true;
   }
   return wait;

@@ -259,8 +259,9 @@ private:
   void send_to(connection& c, net::frame_ptr frame, frame_kind kind);
   bool peer_full(const connection& c) const noexcept;
   /// Whether a local publisher must wait before sending to `targets`: one
-  /// of them is full, not yet for publish_stall_timeout, and not already
-  /// under its overflow policy.
+  /// of them is full, not yet for peer_full_grace (others have room) or
+  /// publish_stall_timeout (none has), and not already under its overflow
+  /// policy.
   bool must_wait(const std::vector<connection*>& targets);
   void drain_publish_queue();
   void deliver_local(const std::string& topic, data value,
