@@ -241,8 +241,8 @@ struct sqlite_backend::impl {
 
   // -- group commit ------------------------------------------------------------
   // Writes are batched in one transaction, committed by flush() (the store
-  // calls it every tick, before answering await_idle/put_unique and on
-  // detach) or after `max_batch` writes. One commit per write would cap
+  // calls it every tick, before answering any query, await_idle or
+  // put_unique, and on detach) or after `max_batch` writes. One commit per write would cap
   // throughput at the disk's commit rate.
 
   static constexpr size_t max_batch = 4096;

@@ -164,6 +164,7 @@ void store_actor::get(data key, get_callback cb) {
     return cb(error{ec::shutting_down, "store is detached"});
   if (auto ok = readable(); !ok)
     return cb(ok.error());
+  before_answer();
   cb(state().get(key));
 }
 
@@ -173,6 +174,7 @@ void store_actor::get_index(data key, data index, get_callback cb) {
     return cb(error{ec::shutting_down, "store is detached"});
   if (auto ok = readable(); !ok)
     return cb(ok.error());
+  before_answer();
   cb(state().get(key, index));
 }
 
@@ -182,6 +184,7 @@ void store_actor::exists(data key, bool_callback cb) {
     return cb(error{ec::shutting_down, "store is detached"});
   if (auto ok = readable(); !ok)
     return cb(ok.error());
+  before_answer();
   cb(state().exists(key));
 }
 
@@ -191,6 +194,7 @@ void store_actor::keys(get_callback cb) {
     return cb(error{ec::shutting_down, "store is detached"});
   if (auto ok = readable(); !ok)
     return cb(ok.error());
+  before_answer();
   cb(state().keys());
 }
 
@@ -275,8 +279,10 @@ protected:
 
   void on_stop() override { flush(); }
 
-  // An acknowledged write (await_idle returning) is a durable one.
+  // An acknowledged write (await_idle returning, or any later request on
+  // this store answered) is a durable one.
   void before_idle_check() override { flush(); }
+  void before_answer() override { flush(); }
 
   void on_start() override {
     // Re-arm expiry timers of keys loaded from a persistent backend.

@@ -85,6 +85,10 @@ protected:
   virtual void on_stop() {}
   virtual backend& state() = 0;
   virtual expected<none> readable() const { return none{}; }
+  /// Runs before a query is answered (under the store mutex): a master
+  /// commits what it has batched, so a write followed by an answered read
+  /// survives a crash of the process.
+  virtual void before_answer() {}
   virtual void do_mutate(command_variant action) = 0;
   virtual void do_put_unique(data key, data value,
                              std::optional<timespan> expiry, uint64_t req_id,
