@@ -112,6 +112,23 @@ private:
   py::object topic_obj_;
 };
 
+/// A BrokerOptions setting in seconds that refuses a negative value (and
+/// zero unless `allow_zero`) with a ValueError naming it.
+template <class Class>
+void def_seconds(Class& cls, const char* name, double broker_options::*member,
+                 bool allow_zero, const char* doc) {
+  auto err = std::string{name}
+             + (allow_zero ? " must be >= 0 seconds" : " must be > 0 seconds");
+  cls.def_property(
+    name, [member](const broker_options& o) { return o.*member; },
+    [member, allow_zero, err](broker_options& o, double secs) {
+      if (!(allow_zero ? secs >= 0 : secs > 0))
+        throw py::value_error(err);
+      o.*member = secs;
+    },
+    doc);
+}
+
 std::string topic_string(py::handle t) {
   if (py::isinstance<topic>(t))
     return t.cast<const topic&>().string();
@@ -369,7 +386,8 @@ void init_endpoint(py::module_& m) {
     .value("DropOldest", overflow_policy::drop_oldest)
     .value("DropNewest", overflow_policy::drop_newest);
 
-  py::class_<broker_options>(m, "BrokerOptions")
+  py::class_<broker_options> options(m, "BrokerOptions");
+  options
     .def(py::init<>())
     .def_readwrite("forward", &broker_options::forward)
     // Real Broker's name for the same switch, inverted: both views read and
@@ -398,15 +416,6 @@ void init_endpoint(py::module_& m) {
                    &broker_options::peer_overflow_policy)
     .def_readwrite("bye_timeout", &broker_options::bye_timeout)
     .def_property(
-      "handshake_timeout",
-      [](const broker_options& o) { return o.handshake_timeout; },
-      [](broker_options& o, double secs) {
-        if (!(secs > 0))
-          throw py::value_error("handshake_timeout must be > 0 seconds");
-        o.handshake_timeout = secs;
-      },
-      "Seconds a new connection may take for its TLS and Broker handshakes.")
-    .def_property(
       "max_pending_connections",
       [](const broker_options& o) { return o.max_pending_connections; },
       [](broker_options& o, size_t n) {
@@ -415,27 +424,19 @@ void init_endpoint(py::module_& m) {
         o.max_pending_connections = n;
       },
       "Accepted connections that may be in their handshake at once; beyond "
-      "it the oldest is dropped.")
-    .def_property(
-      "publish_stall_timeout",
-      [](const broker_options& o) { return o.publish_stall_timeout; },
-      [](broker_options& o, double secs) {
-        if (!(secs >= 0))
-          throw py::value_error("publish_stall_timeout must be >= 0 seconds");
-        o.publish_stall_timeout = secs;
-      },
-      "Seconds a publisher waits while every peer its message goes to is "
-      "full, before their overflow policy applies.")
-    .def_property(
-      "peer_full_grace",
-      [](const broker_options& o) { return o.peer_full_grace; },
-      [](broker_options& o, double secs) {
-        if (!(secs >= 0))
-          throw py::value_error("peer_full_grace must be >= 0 seconds");
-        o.peer_full_grace = secs;
-      },
-      "Seconds a peer's buffer may stay full while others have room, before "
-      "its overflow policy applies.");
+      "it the oldest is dropped.");
+  def_seconds(options, "handshake_timeout", &broker_options::handshake_timeout,
+              false,
+              "Seconds a new connection may take for its TLS and Broker "
+              "handshakes.");
+  def_seconds(options, "publish_stall_timeout",
+              &broker_options::publish_stall_timeout, true,
+              "Seconds a publisher waits while every peer its message goes "
+              "to is full, before their overflow policy applies.");
+  def_seconds(options, "peer_full_grace", &broker_options::peer_full_grace,
+              true,
+              "Seconds a peer's buffer may stay full while others have room, "
+              "before its overflow policy applies.");
 
   py::class_<py_configuration>(m, "Configuration")
     .def(py::init<>())
