@@ -14,7 +14,9 @@ import time
 import broker
 
 
-def wait_for(predicate, timeout=10.0):
+def wait_for(predicate, timeout=30.0):
+    # Generous: a clone that misses the master at first retries after its
+    # resync interval (seconds) before it finds it.
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
