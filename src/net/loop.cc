@@ -1,6 +1,6 @@
 #include "net/loop.hh"
 
-#include <asio.hpp>
+#include "net/asio.hh"
 
 #include <unordered_map>
 
@@ -64,7 +64,7 @@ loop::timer_id loop::schedule(timespan delay, std::function<void()> f) {
   auto id = impl_->next_timer++;
   auto timer = std::make_unique<asio::steady_timer>(impl_->ctx);
   timer->expires_after(delay);
-  timer->async_wait([this, id, f = std::move(f)](const asio::error_code& err) {
+  timer->async_wait([this, id, f = std::move(f)](const error_code& err) {
     if (err)
       return; // cancelled
     impl_->timers.erase(id);

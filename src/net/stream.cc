@@ -1,7 +1,6 @@
 #include "net/stream.hh"
 
-#include <asio.hpp>
-#include <asio/ssl.hpp>
+#include "net/asio.hh"
 
 #include <cstring>
 #include <optional>
@@ -49,7 +48,7 @@ std::shared_ptr<stream> stream::make(loop& owner, void* native_socket) {
   auto* sock = static_cast<asio::ip::tcp::socket*>(native_socket);
   std::shared_ptr<stream> result{new stream(owner)};
   result->impl_ = std::make_unique<impl>(std::move(*sock));
-  asio::error_code ec;
+  error_code ec;
   result->impl_->socket.set_option(asio::ip::tcp::no_delay{true}, ec);
   auto ep = result->impl_->socket.remote_endpoint(ec);
   if (!ec) {
@@ -82,20 +81,20 @@ void stream::start_tls(const tls_context_ptr& ctx, tls_role role,
   auto self = shared_from_this();
   auto timed_out = std::make_shared<bool>(false);
   impl_->tls_timer->expires_after(timeout);
-  impl_->tls_timer->async_wait([this, self, timed_out](const asio::error_code&
+  impl_->tls_timer->async_wait([this, self, timed_out](const error_code&
                                                          err) {
     if (err || closed_)
       return;
     // Closing the socket makes the pending handshake fail at once.
     *timed_out = true;
-    asio::error_code ignored;
+    error_code ignored;
     impl_->socket.close(ignored);
   });
   auto type = role == tls_role::server ? asio::ssl::stream_base::server
                                        : asio::ssl::stream_base::client;
   impl_->tls->async_handshake(
     type, [this, self, timed_out, done = std::move(done)](
-            const asio::error_code& err) {
+            const error_code& err) {
       impl_->tls_timer->cancel();
       if (closed_) {
         done(error{ec::shutting_down, "connection closed"});
@@ -136,7 +135,7 @@ void stream::do_read() {
   }
   reading_ = true;
   auto self = shared_from_this();
-  auto on_read = [this, self](const asio::error_code& err, size_t n) {
+  auto on_read = [this, self](const error_code& err, size_t n) {
     reading_ = false;
     if (closed_ || closing_)
       return;
@@ -216,14 +215,14 @@ void stream::do_write() {
   if (queue_.empty() || closed_) {
     if (closing_ && queue_.empty() && !closed_) {
       closed_ = true;
-      asio::error_code ec;
+      error_code ec;
       impl_->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
       impl_->socket.close(ec);
     }
     return;
   }
   auto self = shared_from_this();
-  auto on_written = [this, self](const asio::error_code& err, size_t) {
+  auto on_written = [this, self](const error_code& err, size_t) {
     if (closed_)
       return;
     queue_.erase(queue_.begin(),
@@ -298,7 +297,7 @@ void stream::abort() {
 }
 
 void stream::close_socket() {
-  asio::error_code ec;
+  error_code ec;
   impl_->socket.close(ec);
   if (impl_->tls_timer)
     impl_->tls_timer->cancel();

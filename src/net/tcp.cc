@@ -1,6 +1,7 @@
 #include "net/tcp.hh"
 
-#include <asio.hpp>
+#include "net/acceptor.hh"
+#include "net/asio.hh"
 
 namespace broker::net {
 
@@ -34,47 +35,10 @@ listener::make(loop& owner, const std::string& address, uint16_t port,
   result->tls_ = std::move(tls);
   result->tls_timeout_ = tls_timeout;
   result->self_ = result;
-  auto& acc = result->impl_->acceptor;
-  asio::error_code ec;
-  asio::ip::address addr;
-  bool dual_stack = address.empty();
-  if (dual_stack)
-    addr = asio::ip::address_v6::any();
-  else {
-    addr = asio::ip::make_address(address, ec);
-    if (ec) {
-      // Not a literal: resolve the name.
-      asio::ip::tcp::resolver resolver{ctx_of(owner)};
-      auto results = resolver.resolve(address, std::to_string(port), ec);
-      if (ec || results.empty())
-        return error{ec::peer_unavailable,
-                     "cannot resolve listen address " + address};
-      addr = results.begin()->endpoint().address();
-    }
-  }
-  asio::ip::tcp::endpoint ep{addr, port};
-  acc.open(ep.protocol(), ec);
-  if (ec && dual_stack) {
-    // No IPv6 on this host: fall back to IPv4 only.
-    ep = asio::ip::tcp::endpoint{asio::ip::address_v4::any(), port};
-    dual_stack = false;
-    ec.clear();
-    acc.open(ep.protocol(), ec);
-  }
-  if (!ec) {
-    acc.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-    if (dual_stack)
-      acc.set_option(asio::ip::v6_only(false), ec);
-    ec.clear();
-    acc.bind(ep, ec);
-  }
-  if (!ec)
-    acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    return error{ec::peer_unavailable, "cannot listen on " + address + ":"
-                                         + std::to_string(port) + ": "
-                                         + ec.message()};
-  result->port_ = acc.local_endpoint(ec).port();
+  auto bound = bind_acceptor(result->impl_->acceptor, address, port);
+  if (!bound)
+    return bound.error();
+  result->port_ = *bound;
   result->do_accept();
   return result;
 }
@@ -108,7 +72,7 @@ void listener::admit(std::shared_ptr<stream> s) {
 void listener::do_accept() {
   auto self = self_.lock();
   impl_->acceptor.async_accept(
-    [this, self](const asio::error_code& err, asio::ip::tcp::socket sock) {
+    [this, self](const error_code& err, asio::ip::tcp::socket sock) {
       if (!impl_->acceptor.is_open())
         return;
       if (!err)
@@ -120,7 +84,7 @@ void listener::do_accept() {
 
 void listener::close() {
   if (impl_ && impl_->acceptor.is_open()) {
-    asio::error_code ec;
+    error_code ec;
     impl_->acceptor.close(ec);
   }
 }
@@ -136,7 +100,7 @@ void connect(loop& owner, const std::string& host, uint16_t port,
     host, std::to_string(port),
     [&owner, &ctx, resolver, tls = std::move(tls), tls_timeout,
      f = std::move(f), target](
-      const asio::error_code& err,
+      const error_code& err,
       asio::ip::tcp::resolver::results_type results) mutable {
       if (err) {
         f(error{ec::peer_unavailable,
@@ -147,7 +111,7 @@ void connect(loop& owner, const std::string& host, uint16_t port,
       asio::async_connect(
         *sock, results,
         [&owner, sock, tls, tls_timeout, f = std::move(f),
-         target](const asio::error_code& err2, const auto&) mutable {
+         target](const error_code& err2, const auto&) mutable {
           if (err2) {
             f(error{ec::peer_unavailable,
                     "cannot connect to " + target + ": " + err2.message()});

@@ -1,7 +1,7 @@
 #include "net/tls.hh"
 
-#include <asio.hpp>
-#include <asio/ssl.hpp>
+#include "net/asio.hh"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>

@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include <asio.hpp>
+#include "net/asio.hh"
 
 #include <chrono>
 #include <cstring>
@@ -17,6 +17,7 @@
 
 using namespace broker;
 using namespace std::chrono_literals;
+namespace asio = boost::asio;
 
 namespace {
 

@@ -1,0 +1,261 @@
+#pragma once
+
+// The Beast-based implementation of ws_stream, private to src/net (the
+// listener and the connector create it). One template for both transports:
+// `Next` is beast::tcp_stream for ws:// and beast::ssl_stream<tcp_stream>
+// for wss://.
+
+#include "net/asio.hh"
+#include "net/ws_stream.hh"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include <deque>
+
+namespace broker::net {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+using plain_ws = websocket::stream<beast::tcp_stream>;
+using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+template <class Next>
+class ws_stream_impl final
+  : public ws_stream,
+    public std::enable_shared_from_this<ws_stream_impl<Next>> {
+public:
+  using ws_type = websocket::stream<Next>;
+
+  template <class... Ts>
+  explicit ws_stream_impl(const ws_settings& settings, Ts&&... xs)
+    : settings_(settings), ws_(std::forward<Ts>(xs)...),
+      ping_timer_(ws_.get_executor()), close_timer_(ws_.get_executor()) {}
+
+  ws_type& ws() noexcept { return ws_; }
+
+  void set_remote(std::string addr, uint16_t port) {
+    remote_addr_ = std::move(addr);
+    remote_port_ = port;
+  }
+
+  void set_request(std::string target, bool has_app, std::string app) {
+    target_ = std::move(target);
+    has_app_name_ = has_app;
+    app_name_ = std::move(app);
+  }
+
+  /// Applies the settings that hold once the upgrade is done.
+  void configure() {
+    // Beast's own timeouts bound the closing handshake; liveness is ours
+    // (the PING schedule of §1.5), so no idle timeout.
+    websocket::stream_base::timeout opt{settings_.handshake_timeout,
+                                        websocket::stream_base::none(), false};
+    ws_.set_option(opt);
+    ws_.read_message_max(settings_.max_message_size);
+    ws_.auto_fragment(false);
+    ws_.control_callback(
+      [this](websocket::frame_type kind, beast::string_view) {
+        if (kind == websocket::frame_type::pong)
+          pong_seen_ = true;
+      });
+  }
+
+  void start(handler* h) override {
+    handler_ = h;
+    do_read();
+    if (settings_.ping_interval.count() > 0)
+      schedule_ping();
+  }
+
+  void send(ws_message_ptr text) override {
+    if (closing_)
+      return;
+    queue_.push_back(std::move(text));
+    if (!writing_)
+      do_write();
+  }
+
+  size_t queued() const noexcept override { return queue_.size(); }
+
+  bool drop_oldest_queued() override {
+    size_t first = writing_ ? 1 : 0;
+    if (queue_.size() <= first)
+      return false;
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(first));
+    return true;
+  }
+
+  void close(uint16_t code, std::string reason) override {
+    if (closing_)
+      return;
+    handler_ = nullptr;
+    begin_close(code, std::move(reason));
+  }
+
+  void abort() override {
+    handler_ = nullptr;
+    closing_ = true;
+    queue_.clear();
+    teardown();
+  }
+
+  bool closed() const noexcept override { return closing_; }
+
+  bool finished() const noexcept override { return finished_; }
+
+  bool secure() const noexcept override {
+    return !std::is_same_v<Next, beast::tcp_stream>;
+  }
+
+private:
+  void do_read() {
+    auto self = this->shared_from_this();
+    ws_.async_read(rbuf_, [this, self](error_code err, size_t) {
+      if (err) {
+        on_read_error(err);
+        return;
+      }
+      if (closing_) // reading on only to see the peer's Close
+        return;
+      auto bytes = rbuf_.cdata();
+      std::string_view text{static_cast<const char*>(bytes.data()),
+                            bytes.size()};
+      if (handler_)
+        handler_->on_message(text);
+      rbuf_.clear();
+      if (!closing_)
+        do_read();
+    });
+  }
+
+  void on_read_error(error_code err) {
+    uint16_t code = 1006;
+    std::string why;
+    if (err == websocket::error::closed) {
+      // The peer's Close; Beast has echoed it with the same code.
+      auto reason = ws_.reason();
+      code = reason.code == websocket::close_code::none
+               ? uint16_t{1005}
+               : static_cast<uint16_t>(reason.code);
+      why = "closed by peer (" + std::to_string(code)
+            + (reason.reason.empty() ? "" : " " + std::string(reason.reason.data(), reason.reason.size()))
+            + ")";
+    } else if (err == websocket::error::message_too_big) {
+      code = close_code::too_big; // Beast sent Close 1009
+      why = "message larger than " + std::to_string(settings_.max_message_size)
+            + " bytes";
+    } else {
+      why = err.message();
+    }
+    finish(code, why);
+  }
+
+  void do_write() {
+    if (queue_.empty() || closing_)
+      return;
+    writing_ = true;
+    ws_.text(true);
+    auto self = this->shared_from_this();
+    auto& msg = *queue_.front();
+    ws_.async_write(asio::buffer(msg.data(), msg.size()),
+                    [this, self](error_code err, size_t) {
+                      writing_ = false;
+                      if (!queue_.empty())
+                        queue_.pop_front();
+                      if (closing_)
+                        return;
+                      if (err) {
+                        finish(1006, err.message());
+                        return;
+                      }
+                      do_write();
+                      if (handler_)
+                        handler_->on_written();
+                    });
+  }
+
+  void schedule_ping() {
+    ping_timer_.expires_after(settings_.ping_interval);
+    auto self = this->shared_from_this();
+    ping_timer_.async_wait([this, self](error_code err) {
+      if (err || closing_)
+        return;
+      if (ping_outstanding_ && !pong_seen_) {
+        auto* h = handler_;
+        handler_ = nullptr;
+        begin_close(close_code::internal_error, "Ping timeout");
+        if (h)
+          h->on_closed(close_code::internal_error, "Ping timeout");
+        return;
+      }
+      pong_seen_ = false;
+      ping_outstanding_ = true;
+      ws_.async_ping({}, [self](error_code) {});
+      schedule_ping();
+    });
+  }
+
+  void begin_close(uint16_t code, std::string reason) {
+    closing_ = true;
+    ping_timer_.cancel();
+    // What is queued is discarded (§1.6); a write in flight completes
+    // first, Beast sends the Close after it.
+    if (queue_.size() > (writing_ ? 1 : 0))
+      queue_.erase(queue_.begin() + (writing_ ? 1 : 0), queue_.end());
+    auto self = this->shared_from_this();
+    websocket::close_reason cr{static_cast<websocket::close_code>(code),
+                               beast::string_view{reason}};
+    ws_.async_close(cr, [this, self](error_code) { teardown(); });
+    // A peer that reads nothing never lets the write in flight finish, and
+    // Beast's close waits for it: bound the whole thing ourselves.
+    close_timer_.expires_after(settings_.handshake_timeout);
+    close_timer_.async_wait([this, self](error_code err) {
+      if (!err)
+        teardown();
+    });
+  }
+
+  /// The connection failed or the peer closed it: report once, stop.
+  void finish(uint16_t code, const std::string& why) {
+    bool was_closing = closing_;
+    closing_ = true;
+    queue_.clear();
+    ping_timer_.cancel();
+    teardown();
+    if (was_closing)
+      return;
+    if (auto* h = handler_) {
+      handler_ = nullptr;
+      h->on_closed(code, why);
+    }
+  }
+
+  void teardown() {
+    finished_ = true;
+    ping_timer_.cancel();
+    close_timer_.cancel();
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(
+      asio::ip::tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  ws_settings settings_;
+  ws_type ws_;
+  asio::steady_timer ping_timer_;
+  asio::steady_timer close_timer_;
+  beast::flat_buffer rbuf_;
+  std::deque<ws_message_ptr> queue_;
+  handler* handler_ = nullptr;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool finished_ = false;
+  bool ping_outstanding_ = false;
+  bool pong_seen_ = false;
+};
+
+} // namespace broker::net
