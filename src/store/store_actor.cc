@@ -42,7 +42,9 @@ data publisher_data(const entity& e) {
 // -- store_actor ------------------------------------------------------------------
 
 store_actor::store_actor(std::shared_ptr<core> c, std::string name)
-  : core_(std::move(c)), name_(std::move(name)) {
+  : core_(std::move(c)),
+    name_(std::move(name)),
+    events_wanted_(core_->watch_interest(store_events_topic)) {
   self_ = entity{core_->id(), core_->next_object_id()};
   frontend_ = entity{core_->id(), self_.object + 1};
 }
@@ -58,7 +60,8 @@ void store_actor::start() {
   // snapshots: hand the bytes to the store's thread. Raw `this` is safe:
   // stop() removes the sink (synchronously) and joins the thread before
   // anything is destroyed.
-  sink_id_ = core_->add_command_sink(topic, [this](command_message msg) {
+  participant_hooks hooks;
+  hooks.on_command = [this](command_message msg) {
     actor_.post([this, msg = std::move(msg)] {
       auto cmd = bin::decode_store_command(msg.payload);
       if (!cmd) {
@@ -70,7 +73,8 @@ void store_actor::start() {
       std::lock_guard guard{mtx_};
       on_command(std::move(*cmd));
     });
-  });
+  };
+  participant_ = core_->add_participant({topic}, std::move(hooks));
   actor_.post([this] {
     std::lock_guard guard{mtx_};
     on_start();
@@ -99,9 +103,9 @@ void store_actor::stop() {
   }
   if (is_master())
     core_->release_master(name_);
-  if (sink_id_ != 0) {
-    core_->remove_command_sink(sink_id_);
-    sink_id_ = 0;
+  if (participant_) {
+    core_->remove_participant(*participant_);
+    participant_.reset();
   }
   actor_.stop();
   // Answer whoever still waits, so no caller blocks forever.
@@ -116,7 +120,13 @@ void store_actor::send(const std::string& topic, const endpoint_id& receiver,
                        const store_command& cmd) {
   bin::byte_buffer buf;
   bin::encode(cmd, buf);
-  core_->publish_command(sink_id_, topic, receiver, buf);
+  if (!participant_)
+    return;
+  std::vector<outgoing_message> msgs;
+  msgs.push_back({topic, receiver,
+                  make_command_frame(core_->id(), receiver, topic, buf)});
+  core_->publish_from(*participant_, std::move(msgs),
+                      std::chrono::steady_clock::time_point::max());
 }
 
 void store_actor::emit_event(data event) {
@@ -128,7 +138,7 @@ void store_actor::insert_or_update_event(const data& key,
                                          const data& value,
                                          std::optional<timespan> expiry,
                                          const entity& publisher) {
-  if (!core_->store_events_wanted())
+  if (!events_wanted())
     return;
   // Real Broker's layouts: ["insert", store, key, value, expiry, publisher]
   // and ["update", store, key, old, new, expiry, publisher].
@@ -141,14 +151,14 @@ void store_actor::insert_or_update_event(const data& key,
 }
 
 void store_actor::erase_event(const data& key, const entity& publisher) {
-  if (!core_->store_events_wanted())
+  if (!events_wanted())
     return;
   emit_event(data{vector{data{"erase"}, data{name_}, key,
                          publisher_data(publisher)}});
 }
 
 void store_actor::expire_event(const data& key, const entity& publisher) {
-  if (!core_->store_events_wanted())
+  if (!events_wanted())
     return;
   emit_event(data{vector{data{"expire"}, data{name_}, key,
                          publisher_data(publisher)}});
@@ -454,7 +464,7 @@ private:
 
   // The previous value, only needed for store events.
   std::optional<data> old_value(const data& key) {
-    if (!core_->store_events_wanted())
+    if (!events_wanted())
       return std::nullopt;
     if (auto x = backend_->get(key))
       return std::move(*x);
@@ -468,7 +478,7 @@ private:
                    const data* known = nullptr) {
     if (expiry)
       arm_expiry(key, *absolute(expiry));
-    bool events = core_->store_events_wanted();
+    bool events = events_wanted();
     if (!events && producer_.consumers() == 0)
       return; // nobody to tell: a clone attaching later gets a snapshot
     expected<data> value = known ? expected<data>{*known} : backend_->get(key);
@@ -780,7 +790,7 @@ private:
         using T = std::decay_t<decltype(cmd)>;
         if constexpr (std::is_same_v<T, bin::put_command>) {
           std::optional<data> old;
-          if (core_->store_events_wanted())
+          if (events_wanted())
             if (auto v = replica_.get(cmd.key))
               old = std::move(*v);
           replica_.put(cmd.key, cmd.value, std::nullopt);

@@ -116,7 +116,13 @@ protected:
   entity self_;     // the store actor (object id 9 in real Broker)
   entity frontend_; // requesters such as put_unique (object id 10)
   actor actor_;
-  uint64_t sink_id_ = 0;
+  std::optional<participant_id> participant_;
+  /// Whether a local subscriber listens to store events (so stores skip
+  /// building them).
+  std::shared_ptr<const std::atomic<bool>> events_wanted_;
+  bool events_wanted() const noexcept {
+    return events_wanted_->load(std::memory_order_relaxed);
+  }
   uint64_t next_req_id_ = 1;
   std::vector<std::pair<std::chrono::steady_clock::time_point,
                         std::function<void(bool)>>>
