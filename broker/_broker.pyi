@@ -813,6 +813,31 @@ class BrokerOptions:
     @peer_buffer_size.setter
     def peer_buffer_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
+    web_socket_overflow_policy: OverflowPolicy
+    @property
+    def web_socket_buffer_size(self) -> int:
+        """Messages buffered per WebSocket connection before web_socket_overflow_policy applies."""
+    @web_socket_buffer_size.setter
+    def web_socket_buffer_size(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def web_socket_max_message_size(self) -> int:
+        """Largest message in bytes a WebSocket client may send; a larger one closes its connection with 1009."""
+    @web_socket_max_message_size.setter
+    def web_socket_max_message_size(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def web_socket_max_clients(self) -> int:
+        """WebSocket clients served at once; further connections are refused."""
+    @web_socket_max_clients.setter
+    def web_socket_max_clients(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def web_socket_ping_interval(self) -> float:
+        """Seconds between PINGs to WebSocket peers; one unanswered when the next is due closes the connection. 0 disables."""
+    @web_socket_ping_interval.setter
+    def web_socket_ping_interval(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
     @property
     def ttl(self) -> int:
         ...
@@ -912,6 +937,12 @@ class _Endpoint:
     def unpeer(self, address: str, port: typing.SupportsInt | typing.SupportsIndex) -> bool:
         ...
     def unpeer_nosync(self, address: str, port: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def web_socket_listen(self, address: str = '', port: typing.SupportsInt | typing.SupportsIndex = 0, events_only: bool = False) -> int:
+        ...
+    def web_socket_peer(self, url: str, retry: typing.SupportsFloat | typing.SupportsIndex = 10.0) -> bool:
+        ...
+    def web_socket_unpeer(self, url: str) -> bool:
         ...
 class Backend:
     """

@@ -207,6 +207,25 @@ class Endpoint:
         """Listens for peers; returns the port (0 on failure)."""
         return self._impl.listen(address, port)
 
+    # -- WebSocket JSON API (docs/websocket-api.md) ------------------------------
+
+    def web_socket_listen(self, address: str = "", port: int = 0, events_only: bool = False) -> int:
+        """Serves the WebSocket JSON API (path /v1/messages/json); returns
+        the port (0 on failure). TLS unless ``disable_ssl``; with
+        ``events_only``, clients receive only Zeek events."""
+        return self._impl.web_socket_listen(address, port, bool(events_only))
+
+    def web_socket_peer(self, url: str, retry: float = 10.0) -> bool:
+        """Connects to a WebSocket JSON API server (``ws://`` or ``wss://``)
+        as a client and blocks until it acknowledged (True) or the first
+        attempt failed (False). Local publications go to the server; its
+        messages reach local subscribers. Raises ValueError for a bad URL."""
+        return self._impl.web_socket_peer(url, float(retry))
+
+    def web_socket_unpeer(self, url: str) -> bool:
+        """Ends a web_socket_peer connection; False if there was none."""
+        return self._impl.web_socket_unpeer(url)
+
     # Parameter names as real Broker's (addr, type, subscriber_class), so
     # that calls with keywords work in both.
 

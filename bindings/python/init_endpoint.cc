@@ -425,6 +425,42 @@ void init_endpoint(py::module_& m) {
       },
       "Accepted connections that may be in their handshake at once; beyond "
       "it the oldest is dropped.");
+  options
+    .def_property(
+      "web_socket_buffer_size",
+      [](const broker_options& o) { return o.web_socket_buffer_size; },
+      [](broker_options& o, size_t n) {
+        if (n == 0)
+          throw py::value_error("web_socket_buffer_size must be >= 1");
+        o.web_socket_buffer_size = n;
+      },
+      "Messages buffered per WebSocket connection before "
+      "web_socket_overflow_policy applies.")
+    .def_readwrite("web_socket_overflow_policy",
+                   &broker_options::web_socket_overflow_policy)
+    .def_property(
+      "web_socket_max_message_size",
+      [](const broker_options& o) { return o.web_socket_max_message_size; },
+      [](broker_options& o, size_t n) {
+        if (n == 0)
+          throw py::value_error("web_socket_max_message_size must be >= 1");
+        o.web_socket_max_message_size = n;
+      },
+      "Largest message in bytes a WebSocket client may send; a larger one "
+      "closes its connection with 1009.")
+    .def_property(
+      "web_socket_max_clients",
+      [](const broker_options& o) { return o.web_socket_max_clients; },
+      [](broker_options& o, size_t n) {
+        if (n == 0)
+          throw py::value_error("web_socket_max_clients must be >= 1");
+        o.web_socket_max_clients = n;
+      },
+      "WebSocket clients served at once; further connections are refused.");
+  def_seconds(options, "web_socket_ping_interval",
+              &broker_options::web_socket_ping_interval, true,
+              "Seconds between PINGs to WebSocket peers; one unanswered "
+              "when the next is due closes the connection. 0 disables.");
   def_seconds(options, "handshake_timeout", &broker_options::handshake_timeout,
               false,
               "Seconds a new connection may take for its TLS and Broker "
@@ -515,6 +551,28 @@ void init_endpoint(py::module_& m) {
         return result ? *result : 0;
       },
       py::arg("address") = "", py::arg("port") = 0)
+    .def(
+      "web_socket_listen",
+      [](endpoint& e, const std::string& addr, uint16_t port,
+         bool events_only) -> uint16_t {
+        auto result = without_gil(
+          [&] { return e.web_socket_listen(addr, port, events_only); });
+        return result ? *result : 0;
+      },
+      py::arg("address") = "", py::arg("port") = 0,
+      py::arg("events_only") = false)
+    .def(
+      "web_socket_peer",
+      [](endpoint& e, const std::string& url, double retry) {
+        return without_gil([&] { return e.web_socket_peer(url, retry); });
+      },
+      py::arg("url"), py::arg("retry") = 10.0)
+    .def(
+      "web_socket_unpeer",
+      [](endpoint& e, const std::string& url) {
+        return without_gil([&] { return e.web_socket_unpeer(url); });
+      },
+      py::arg("url"))
     .def(
       "peer",
       [](endpoint& e, const std::string& addr, uint16_t port, double retry) {

@@ -51,6 +51,20 @@ struct broker_options {
   /// at once; beyond it the oldest is dropped (ours; bounds what silent or
   /// half-open connections can take).
   size_t max_pending_connections = 1024;
+  /// Messages buffered per WebSocket client before
+  /// web_socket_overflow_policy applies (real Broker's option and default).
+  size_t web_socket_buffer_size = 512;
+  overflow_policy web_socket_overflow_policy = overflow_policy::disconnect;
+  /// Largest message a WebSocket client may send, in bytes; a larger one
+  /// closes its connection with 1009 (ours, websocket-api.md §1.4).
+  size_t web_socket_max_message_size = 16 * 1024 * 1024;
+  /// Seconds between our PINGs to WebSocket peers; an unanswered PING
+  /// closes the connection with 1011 when the next is due. <= 0: no PINGs
+  /// (ours, websocket-api.md §1.5).
+  double web_socket_ping_interval = 5.0;
+  /// WebSocket clients served at once; further connections are refused
+  /// (ours, websocket-api.md §1.1).
+  size_t web_socket_max_clients = 100;
 };
 
 /// Endpoint configuration: options plus TLS settings. Setting any of the

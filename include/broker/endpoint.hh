@@ -28,6 +28,11 @@
 
 namespace broker {
 
+namespace websocket {
+class server;
+class client;
+} // namespace websocket
+
 namespace detail {
 class core;
 template <class T>
@@ -153,6 +158,29 @@ public:
   /// Relays `topics` between peers without subscribing to them.
   void forward(std::vector<std::string> topics);
 
+  // -- WebSocket JSON API (websocket-api.md) -------------------------------------
+
+  /// Serves the WebSocket JSON API on `address`:`port` (port 0 picks a free
+  /// one), path /v1/messages/json; TLS (wss://) unless disable_ssl, with
+  /// the settings of native peering. With `events_only`, clients receive
+  /// only Zeek events. @returns the bound port, or an error.
+  expected<uint16_t> web_socket_listen(const std::string& address = "",
+                                       uint16_t port = 0,
+                                       bool events_only = false);
+
+  /// Connects to a WebSocket JSON API server (`ws://host:port/path` or
+  /// `wss://...`, TLS with this endpoint's settings) as a client: local
+  /// publications go to the server, and the server's messages on our local
+  /// subscribers' topics come back to them. Blocks until the server
+  /// acknowledged (true) or the first attempt failed (false); with `retry`
+  /// > 0 seconds, failed or lost connections are retried until
+  /// web_socket_unpeer(). A URL already connected returns true.
+  bool web_socket_peer(const std::string& url, double retry = 10.0);
+
+  /// Ends a connection made by web_socket_peer (what is queued for the
+  /// server goes out first). @returns whether there was one.
+  bool web_socket_unpeer(const std::string& url);
+
   // -- publishing -----------------------------------------------------------
 
   /// Publishes `value` on `topic` to all peers subscribed to it, or only to
@@ -213,7 +241,15 @@ public:
   const configuration& config() const;
 
 private:
+  void start_web_socket_from_env();
+  void shutdown_web_socket();
+
   std::shared_ptr<detail::core> core_;
+  // The WebSocket server (made by the first web_socket_listen) and client
+  // connections, by URL.
+  std::mutex ws_mtx_;
+  std::shared_ptr<websocket::server> ws_server_;
+  std::map<std::string, std::shared_ptr<websocket::client>> ws_clients_;
   // The masters attached here, for a second attach_master of the same name.
   std::mutex masters_mtx_;
   std::map<std::string, std::weak_ptr<detail::store_lease>> masters_;

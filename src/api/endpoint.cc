@@ -116,6 +116,7 @@ void status_subscriber::reset() {
 endpoint::endpoint(configuration cfg)
   : core_(std::make_shared<detail::core>(std::move(cfg))) {
   core_->start();
+  start_web_socket_from_env();
 }
 
 endpoint::~endpoint() {
@@ -272,9 +273,10 @@ std::unique_ptr<store> endpoint::attach_clone(const std::string& name,
 }
 
 void endpoint::shutdown() {
+  // WebSocket sessions close (1001) while the I/O thread still runs.
+  shutdown_web_socket();
   core_->shutdown();
 }
-
 
 bool endpoint::is_shut_down() const {
   return core_->stopped();

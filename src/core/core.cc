@@ -999,7 +999,7 @@ void core::route_outgoing(const outgoing_message& msg,
     // Local code's message: only participants may want it.
     bool wanted = false;
     for (auto& p : participants_)
-      if (filter_matches(p.topics, msg.topic))
+      if (filter_matches(p.topics, msg.topic) || p.hooks.on_local_publish)
         wanted = true;
     if (!wanted)
       return;
@@ -1013,15 +1013,37 @@ void core::route_outgoing(const outgoing_message& msg,
     return;
   }
   message_source from{nullptr, msg.from, !msg.from};
-  deliver_data(msg.topic, from, [&]() -> data_message_ptr {
+  data_message_ptr built;
+  auto make = [&]() -> data_message_ptr {
     if (msg.value)
       return msg.value;
+    if (built)
+      return built;
     auto decoded = bin::decode(env->payload);
     if (!decoded)
       return nullptr; // we encoded it: cannot happen
-    return std::make_shared<data_message>(
+    built = std::make_shared<data_message>(
       data_message{msg.topic, std::move(*decoded)});
-  });
+    return built;
+  };
+  deliver_data(msg.topic, from, make);
+  if (!msg.from)
+    notify_local_publish(make);
+}
+
+// -- participants that take all local publications (WebSocket client mode) --
+// Additive to the participant API: a WebSocket client connection sends the
+// remote server everything local code publishes (the server decides what
+// it wants), without advertising any topic to our peers.
+
+template <class MakeMessage>
+void core::notify_local_publish(MakeMessage& make) {
+  for (auto& p : participants_) {
+    if (!p.hooks.on_local_publish)
+      continue;
+    if (auto m = make())
+      p.hooks.on_local_publish(m);
+  }
 }
 
 void core::drain_publish_queue() {

@@ -286,6 +286,10 @@ private:
   template <class MakeMessage>
   void deliver_data(const std::string& topic, const message_source& from,
                     MakeMessage make);
+  /// Hands a data message of local code to the participants with an
+  /// on_local_publish hook.
+  template <class MakeMessage>
+  void notify_local_publish(MakeMessage& make);
   void route_outgoing(const outgoing_message& msg,
                       const std::vector<connection*>& targets);
   std::vector<connection*> targets_of(const outgoing_message& msg);

@@ -37,6 +37,11 @@ struct participant_hooks {
   /// The topics of this endpoint's local subscribers: once when added and
   /// again whenever they change.
   std::function<void(const std::vector<std::string>& topics)> on_local_topics;
+  /// Every data message local code of this endpoint publishes, whatever
+  /// its topic and the participant's topics (which need not name it, so
+  /// nothing is advertised to peers for it): a WebSocket client connection
+  /// passes all of them to the server, which decides what it wants.
+  std::function<void(const data_message_ptr& msg)> on_local_publish;
 };
 
 } // namespace broker::detail

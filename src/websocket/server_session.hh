@@ -1,0 +1,68 @@
+#pragma once
+
+// One client of our WebSocket JSON API server (websocket-api.md §2-§5):
+// waits for the subscription message, joins the core as a participant
+// with those topics, acknowledges, then turns the client's data messages
+// into publications and the endpoint's matching traffic into data
+// messages. Bad input gets the in-band error of §5.2 and the session goes
+// on; a bad handshake gets its error and Close 1008. Runs on the I/O
+// thread; the server owns it.
+
+#include "broker/endpoint_info.hh"
+#include "core/participant.hh"
+#include "net/ws_stream.hh"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace broker::websocket {
+
+class server;
+
+class server_session : public net::ws_stream::handler,
+                       public std::enable_shared_from_this<server_session> {
+public:
+  server_session(server& owner, net::ws_stream_ptr stream, bool events_only);
+
+  ~server_session() override;
+
+  /// Checks the upgrade request (§1.2) and starts reading.
+  void start();
+
+  /// A matching message (the participant's on_data hook). `json` is its
+  /// encoding, shared among clients.
+  void deliver(const std::shared_ptr<const std::string>& json);
+
+  /// Closes with `code`, leaves the core. Idempotent.
+  void close(uint16_t code, std::string reason);
+
+  /// Whether the value may go to this client (events_only, §5.1).
+  bool wants(const data& value) const;
+
+  /// The connection's TCP state (for a shutdown that waits for Close
+  /// frames to go out).
+  bool finished() const noexcept { return stream_->finished(); }
+
+  // net::ws_stream::handler
+  void on_message(std::string_view text) override;
+  void on_closed(uint16_t code, const std::string& why) override;
+
+private:
+  void on_subscription(std::string_view text);
+  void on_data_message(std::string_view text);
+  void send_error(std::string_view code, std::string_view context);
+  void leave(bool lost, const std::string& why);
+
+  server& owner_;
+  net::ws_stream_ptr stream_;
+  bool events_only_;
+  /// Who the client is on the status subscriber: a fresh id per connection
+  /// (never on the wire) plus its address (§2.6).
+  endpoint_info info_;
+  std::optional<detail::participant_id> participant_;
+  uint64_t subscription_timer_ = 0;
+  bool done_ = false;
+};
+
+} // namespace broker::websocket
