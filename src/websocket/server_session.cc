@@ -144,14 +144,25 @@ bool server_session::wants(const data& value) const {
 }
 
 void server_session::deliver(const std::shared_ptr<const std::string>& json) {
-  if (done_)
+  if (done_ || overflowed_)
     return;
   auto& opts = owner_.core().config().options;
   if (stream_->queued() >= opts.web_socket_buffer_size) {
     switch (opts.web_socket_overflow_policy) {
-      case overflow_policy::disconnect:
-        close(net::close_code::internal_error, "Outbound queue overflow");
+      case overflow_policy::disconnect: {
+        // We run inside the core's delivery loop over participants, which
+        // leaving would modify: close right after it instead.
+        if (overflowed_)
+          return;
+        overflowed_ = true;
+        std::weak_ptr<server_session> weak = shared_from_this();
+        owner_.core().loop().post([weak] {
+          if (auto self = weak.lock())
+            self->close(net::close_code::internal_error,
+                        "Outbound queue overflow");
+        });
         return;
+      }
       case overflow_policy::drop_newest:
         return;
       case overflow_policy::drop_oldest:

@@ -63,6 +63,7 @@ private:
   std::optional<detail::participant_id> participant_;
   uint64_t subscription_timer_ = 0;
   bool done_ = false;
+  bool overflowed_ = false; // closing for overflow, right after this delivery
 };
 
 } // namespace broker::websocket

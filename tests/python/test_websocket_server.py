@@ -1,0 +1,513 @@
+"""Our WebSocket JSON API server against websocket-api.md's conformance
+checklist (§9): the upgrade, the subscription and its errors, the ack,
+pipelining, every value type end to end, the error table, delivery rules,
+events_only, PING/Close handling, slow clients, limits, TLS and statuses.
+Clients are the `websockets` library (what zeekpy uses) and, where a
+library would hide what matters, the raw client of wsraw.py."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import ssl
+import time
+
+import pytest
+from conftest import plain_config, wait_until
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+from wsraw import RawClient
+
+import broker
+
+PATH = "/v1/messages/json"
+
+
+@contextlib.contextmanager
+def server(**options):
+    with broker.Endpoint(plain_config(**options)) as ep:
+        port = ep.web_socket_listen("127.0.0.1", 0)
+        assert port > 0
+        yield ep, port
+
+
+@contextlib.contextmanager
+def client(port, topics=(), **kwargs):
+    """A subscribed client (the ack read and checked)."""
+    with connect(f"ws://127.0.0.1:{port}{PATH}", open_timeout=10, **kwargs) as ws:
+        ws.send(json.dumps(list(topics)))
+        ack = json.loads(ws.recv(timeout=10))
+        assert ack["type"] == "ack"
+        yield ws
+
+
+def recv_json(ws, timeout=10.0):
+    return json.loads(ws.recv(timeout=timeout))
+
+
+def msg(topic, tag, data=None):
+    out = {"type": "data-message", "topic": topic, "@data-type": tag}
+    if data is not None:
+        out["data"] = data
+    return json.dumps(out)
+
+
+def close_code(exc: ConnectionClosed):
+    return exc.rcvd.code if exc.rcvd is not None else None
+
+
+# -- 1. upgrade ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("headers", [None, {"X-Application-Name": "zeek-client/1.0@x:y=*"},
+                                     {"X-Application-Name": ""}])
+def test_upgrade_with_deflate_offered_and_ack_shape(headers):
+    with server() as (ep, port):
+        # The websockets library offers permessage-deflate by default.
+        with connect(f"ws://127.0.0.1:{port}{PATH}", additional_headers=headers,
+                     open_timeout=10) as ws:
+            assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+            ws.send("[]")
+            text = ws.recv(timeout=10)
+            ack = json.loads(text)
+            assert list(ack) == ["type", "endpoint", "version"]
+            assert ack["type"] == "ack"
+            assert ack["endpoint"] == ep.node_id()
+            assert ack["version"] == broker._broker._version
+
+
+@pytest.mark.parametrize("path,headers,code,context", [
+    ("/v1/messages/json", {"X-Application-Name": "bad name!"}, "invalid_application_name",
+     "Invalid X-Application-Name"),
+    ("/", None, "invalid_uri", "Invalid URI - use /v1/messages/json"),
+    ("/v1/messages/json?x=1", None, "invalid_uri", "Invalid URI - use /v1/messages/json"),
+])
+def test_bad_path_or_application_name_errors_then_closes_1008(path, headers, code, context):
+    with server() as (_, port):
+        raw = RawClient(port, path, headers)
+        assert raw.status == 101
+        err = json.loads(raw.read_text())
+        assert err == {"type": "error", "code": code, "context": context}
+        assert raw.read_until_close()[0] == 1008
+        raw.close()
+
+
+# -- 2. subscriptions ----------------------------------------------------------------
+
+
+def test_subscription_forms():
+    with server() as (ep, port):
+        with client(port, []) as publish_only, client(port, [""]) as everything, \
+                client(port, ["/a", "/a", "/a/b"]) as dup:
+            ep.publish("/a/b/c", broker.Count(1))
+            ep.publish("/z", broker.Count(2))
+            assert recv_json(everything)["topic"] == "/a/b/c"
+            assert recv_json(everything)["topic"] == "/z"
+            assert recv_json(dup)["data"] == 1
+            ep.publish("/a/x", broker.Count(3))
+            assert recv_json(dup)["data"] == 3  # the first only once
+            with pytest.raises(TimeoutError):
+                publish_only.recv(timeout=0.3)
+
+
+@pytest.mark.parametrize("first,context", [
+    ("hello", "subscriptions not an array"),
+    ('{"topics":["a"]}', "subscriptions not an array"),
+    ('["a", 1]', "individual subscription not a string"),
+])
+def test_bad_subscription_errors_then_closes_1008(first, context):
+    with server() as (_, port):
+        raw = RawClient(port)
+        raw.send_text(first)
+        err = json.loads(raw.read_text())
+        assert err == {"type": "error", "code": "deserialization_failed", "context": context}
+        assert raw.read_until_close()[0] == 1008
+        raw.close()
+
+
+# -- 3./4. ack, delivery after it, pipelining ---------------------------------------------
+
+
+def test_published_before_subscribing_is_not_delivered_after_is():
+    with server() as (ep, port):
+        ep.publish("/t/early", broker.Count(1))
+        with client(port, ["/t"]) as ws:
+            ep.publish("/t/late", broker.Count(2))
+            got = recv_json(ws)
+            assert got["topic"] == "/t/late"
+
+
+def test_pipelined_messages_are_processed_in_order_after_the_ack():
+    with server() as (ep, port):
+        sub = ep.make_subscriber("/p")
+        raw = RawClient(port)
+        raw.send_text("[]")
+        for i in range(50):
+            raw.send_text(msg("/p", "count", i))
+        assert json.loads(raw.read_text())["type"] == "ack"
+        got = [sub.get(timeout=10) for _ in range(50)]
+        assert [v for _, v in got] == [broker.Count(i) for i in range(50)]
+        raw.close()
+
+
+# -- 5. every type end to end --------------------------------------------------------
+
+ROUND_TRIPS = [
+    ("none", None, "none", {}),
+    ("boolean", False, "boolean", False),
+    ("count", 18446744073709551615, "count", 18446744073709551615),
+    ("integer", -9223372036854775808, "integer", -9223372036854775808),
+    ("real", -7.5, "real", -7.5),
+    ("real", 5, "real", 5.0),
+    ("string", "tab\there \"quoted\" café \u0001", "string", "tab\there \"quoted\" café \u0001"),
+    ("address", "2001:DB8:0:0::7", "address", "2001:db8::7"),
+    ("address", "192.0.2.1", "address", "192.0.2.1"),
+    ("subnet", "192.0.2.77/24", "subnet", "192.0.2.0/24"),
+    ("subnet", "2001:db8::7/32", "subnet", "2001:db8::/32"),
+    ("port", "0/?", "port", "0/?"),
+    ("port", "8/icmp", "port", "8/icmp"),
+    ("port", "53/udp", "port", "53/udp"),
+    ("timestamp", "2025-01-15T10:30:00+01:00", "timestamp", "2025-01-15T09:30:00.000"),
+    ("timestamp", "2025-01-15T09:30:00.123456789", "timestamp", "2025-01-15T09:30:00.123"),
+    ("timespan", "1.5s", "timespan", "1500ms"),
+    ("timespan", "1500000000.0ns", "timespan", "1500ms"),
+    ("timespan", "2min", "timespan", "120s"),
+    ("timespan", "1h", "timespan", "3600s"),
+    ("timespan", "-3ms", "timespan", "-3ms"),
+    ("timespan", "1d", "timespan", "86400s"),
+    ("enum-value", "Notice::ACTION_LOG", "enum-value", "Notice::ACTION_LOG"),
+    ("vector", [], "vector", []),
+    ("set", [], "set", []),
+    ("table", [], "table", []),
+    ("set", [{"@data-type": "count", "data": 2}, {"@data-type": "count", "data": 1},
+             {"@data-type": "count", "data": 2}],
+     "set", [{"@data-type": "count", "data": 1}, {"@data-type": "count", "data": 2}]),
+    ("set", [{"@data-type": "table", "data": [
+        {"key": {"@data-type": "string", "data": "k"},
+         "value": {"@data-type": "set", "data": [{"@data-type": "integer", "data": -1}]}}]}],
+     "set", [{"@data-type": "table", "data": [
+         {"key": {"@data-type": "string", "data": "k"},
+          "value": {"@data-type": "set", "data": [{"@data-type": "integer", "data": -1}]}}]}]),
+]
+
+
+def test_every_type_round_trips_between_two_clients():
+    with server() as (_, port):
+        with client(port, []) as pub, client(port, ["/rt"]) as sub:
+            for i, (tag, data, out_tag, out_data) in enumerate(ROUND_TRIPS):
+                pub.send(msg(f"/rt/{i}", tag, data))
+                got = recv_json(sub)
+                assert got == {"type": "data-message", "topic": f"/rt/{i}",
+                               "@data-type": out_tag, "data": out_data}, (tag, data)
+
+
+def test_values_reach_python_subscribers_exactly():
+    with server() as (ep, port):
+        sub = ep.make_subscriber("/v")
+        with client(port) as ws:
+            ws.send(msg("/v", "count", 18446744073709551615))
+            ws.send(msg("/v", "timespan", "1500000000.0ns"))
+            assert sub.get(timeout=10)[1] == broker.Count(18446744073709551615)
+            assert sub.get(timeout=10)[1].total_seconds() == 1.5
+
+
+# -- 6. the error table ---------------------------------------------------------------
+
+ERRORS = [
+    ("hello", "failed to decode JSON object"),
+    ("[1]", "failed to decode JSON object"),
+    (msg("/e", "bogus", 1), "failed to decode JSON object"),
+    (json.dumps({"topic": "/e", "data": 1}), "failed to decode JSON object"),
+    (msg("/e", "count", "1"), "failed to decode JSON object"),
+    (msg("/e", "count", 18446744073709551616), "failed to decode JSON object"),
+    (msg("/e", "integer", 1.5), "failed to decode JSON object"),
+    (msg("/e", "address", "300.1.2.3"), "failed to decode JSON object"),
+    (msg("/e", "subnet", "10.0.0.0/33"), "failed to decode JSON object"),
+    (msg("/e", "port", "70000/tcp"), "failed to decode JSON object"),
+    (msg("/e", "timestamp", "yesterday"), "failed to decode JSON object"),
+    (msg("/e", "timespan", "5 parsecs"), "failed to decode JSON object"),
+    (msg("/e", "vector", [1]), "failed to decode JSON object"),
+    (msg("/e", "table", [{"key": {"@data-type": "none"}}]), "failed to decode JSON object"),
+    ('{"topic":"/e",' + '"@data-type":"vector","data":[{' * 200, "failed to decode JSON object"),
+    (json.dumps({"@data-type": "count", "data": 3}), "no topic in top-level JSON object"),
+    (json.dumps({"topic": 7, "@data-type": "count", "data": 3}), "no topic in top-level JSON object"),
+    (json.dumps({"topic": "", "@data-type": "count", "data": 3}), "reserved topic"),
+    (json.dumps({"topic": "<$>/local/x", "@data-type": "count", "data": 3}), "reserved topic"),
+]
+
+
+@pytest.mark.parametrize("text,context", ERRORS)
+def test_each_error_row_gives_one_error_and_the_session_goes_on(text, context):
+    with server() as (ep, port):
+        sub = ep.make_subscriber("/ok")
+        status = ep.make_status_subscriber(False)
+        with client(port, ["/ok"]) as ws:
+            ws.send(text)
+            err = recv_json(ws)
+            assert err["type"] == "error" and list(err) == ["type", "code", "context"]
+            assert err["code"] == "deserialization_failed"
+            assert err["context"].split(" -> ")[0] == context
+            ws.send(msg("/ok", "count", 1))
+            assert sub.get(timeout=10) == ("/ok", broker.Count(1))
+            ep.publish("/ok/back", "still here")
+            assert recv_json(ws)["data"] == "still here"  # no second error
+        # Also reported to the endpoint's owner.
+        assert wait_until(lambda: status.available() > 0)
+        errors = [s for s in status.poll() if isinstance(s, broker.Error)]
+        assert any(e.code() == broker.EC.DeserializationFailed for e in errors)
+
+
+# -- 7. delivery rules ------------------------------------------------------------------
+
+
+def test_no_self_echo_and_delivery_to_everyone_else_exactly_once():
+    with server() as (ep, port), broker.Endpoint(plain_config()) as native:
+        native_sub = native.make_subscriber("/d")
+        native.peer("127.0.0.1", ep.listen("127.0.0.1", 0))
+        assert wait_until(lambda: "/d" in [str(t) for t in ep.peer_subscriptions()])
+        local_sub = ep.make_subscriber("/d")
+        with client(port, ["/d", "/d/x", ""]) as a, client(port, ["/d/x", "/d"]) as b:
+            a.send(msg("/d/x/1", "count", 7))
+            got = recv_json(b)
+            assert got["topic"] == "/d/x/1" and got["data"] == 7
+            assert local_sub.get(timeout=10) == ("/d/x/1", broker.Count(7))
+            assert native_sub.get(timeout=10) == ("/d/x/1", broker.Count(7))
+            with pytest.raises(TimeoutError):
+                a.recv(timeout=0.3)  # never its own
+            with pytest.raises(TimeoutError):
+                b.recv(timeout=0.3)  # once, despite two matching prefixes
+            # And a native peer's publication reaches the clients.
+            native.publish("/d/x/2", "from native")
+            assert recv_json(a)["data"] == "from native"
+            assert recv_json(b)["data"] == "from native"
+
+
+def test_client_subscription_is_advertised_to_native_peers():
+    with server() as (ep, port), broker.Endpoint(plain_config()) as native:
+        native.peer("127.0.0.1", ep.listen("127.0.0.1", 0))
+        with client(port, ["/only-ws"]) as ws:
+            # The hosting endpoint does not subscribe itself (§2.3).
+            assert wait_until(lambda: "/only-ws" in [str(t) for t in native.peer_subscriptions()])
+            native.publish("/only-ws/1", broker.Count(5))
+            assert recv_json(ws)["data"] == 5
+
+
+# -- 8. events_only ---------------------------------------------------------------------
+
+
+def test_events_only_passes_events_and_drops_plain_values():
+    with broker.Endpoint(plain_config()) as ep:
+        port = ep.web_socket_listen("127.0.0.1", 0, events_only=True)
+        with client(port, ["/ev"]) as ws:
+            ep.publish("/ev", broker.Count(1))
+            ep.publish("/ev", broker.zeek.Event("ping", "hi", broker.Count(2)))
+            got = recv_json(ws)
+            assert got["data"][2]["data"][0]["data"] == "ping"
+            with pytest.raises(TimeoutError):
+                ws.recv(timeout=0.3)
+
+
+# -- 9. PING, Close, slow clients, limits --------------------------------------------------
+
+
+def test_ping_is_answered():
+    with server() as (_, port), client(port) as ws:
+        assert ws.ping(b"abc").wait(10)
+
+
+def test_client_that_ignores_pings_is_closed_1011():
+    with server(web_socket_ping_interval=0.2) as (_, port):
+        raw = RawClient(port)
+        raw.send_text("[]")
+        start = time.monotonic()
+        pings = 0
+        # Read without answering: PINGs, then the Close.
+        while True:
+            op, payload = raw.read_frame(timeout=10)
+            if op == 0x9:
+                pings += 1
+            elif op == 0x8:
+                assert (int.from_bytes(payload[:2], "big"), payload[2:]) == (1011, b"Ping timeout")
+                break
+        assert pings >= 1 and time.monotonic() - start < 5
+        raw.close()
+
+
+def test_close_handshake_completes_while_the_queue_is_full():
+    with server(web_socket_overflow_policy=broker.OverflowPolicy.DropOldest) as (ep, port):
+        raw = RawClient(port, rcvbuf=4096)
+        raw.send_text('["/flood"]')
+        assert json.loads(raw.read_text())["type"] == "ack"
+        for i in range(5000):  # far more than socket buffers and our queue take
+            ep.publish("/flood", "x" * 200)
+        raw.send_close(1000)
+        start = time.monotonic()
+        code, _, _ = raw.read_until_close(timeout=15)
+        assert code == 1000
+        assert time.monotonic() - start < 10
+        raw.close()
+
+
+def test_client_that_stops_reading_is_disconnected_and_hurts_nobody():
+    with server(web_socket_buffer_size=256) as (ep, port):
+        status = ep.make_status_subscriber(True)
+        slow = RawClient(port, rcvbuf=4096)
+        slow.send_text('["/flood"]')
+        assert json.loads(slow.read_text())["type"] == "ack"
+        removed = []
+
+        def slow_removed():
+            removed.extend(s for s in status.poll()
+                           if isinstance(s, broker.Status) and s.code() == broker.SC.PeerRemoved)
+            return bool(removed)
+
+        with client(port, ["/flood"], max_queue=None) as fast:
+            # Batches the fast client keeps up with; the slow one's socket
+            # buffers fill after a few, then its queue, then it is dropped.
+            deadline = time.monotonic() + 30
+            batches = 0
+            while not slow_removed() and time.monotonic() < deadline:
+                for _ in range(100):
+                    ep.publish("/flood", "x" * 2000)
+                assert len([recv_json(fast) for _ in range(100)]) == 100
+                batches += 1
+            assert removed, "the slow client was never dropped"
+            ep.publish("/flood", "after")
+            assert recv_json(fast)["data"] == "after"
+        # The slow one gets its Close 1011 after what it still had.
+        code, reason, _ = slow.read_until_close(timeout=30)
+        assert (code, reason) == (1011, "Outbound queue overflow")
+        slow.close()
+
+
+def test_oversized_message_closes_1009():
+    with server(web_socket_max_message_size=1000) as (_, port):
+        raw = RawClient(port)
+        raw.send_text("[]")
+        assert json.loads(raw.read_text())["type"] == "ack"
+        raw.send_text(msg("/big", "string", "x" * 2000))
+        assert raw.read_until_close()[0] == 1009
+        raw.close()
+        with client(port, []) as ws:  # the server carries on
+            ws.ping().wait(10)
+
+
+def test_client_that_never_subscribes_is_closed():
+    with server(handshake_timeout=0.5) as (_, port):
+        raw = RawClient(port)
+        start = time.monotonic()
+        assert raw.read_until_close()[0] == 1008
+        assert time.monotonic() - start < 5
+        raw.close()
+
+
+def test_client_cap_refuses_extra_clients():
+    with server(web_socket_max_clients=2) as (_, port):
+        with client(port), client(port):
+            with pytest.raises((ConnectionClosed, OSError, TimeoutError)):
+                with client(port):
+                    pass
+
+
+def test_endpoint_shutdown_closes_clients_with_1001():
+    ep = broker.Endpoint(plain_config())
+    port = ep.web_socket_listen("127.0.0.1", 0)
+    with client(port) as ws:
+        ep.shutdown()
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=10)
+        assert close_code(info.value) == 1001
+        assert info.value.rcvd.reason == "Terminating"
+
+
+def test_clients_closing_echo_the_code():
+    with server() as (_, port):
+        with connect(f"ws://127.0.0.1:{port}{PATH}", open_timeout=10) as ws:
+            ws.send("[]")
+            ws.recv(timeout=10)
+            ws.close(code=4000, reason="done")
+            rcvd = ws.protocol.close_rcvd
+            assert rcvd is not None and rcvd.code == 4000
+
+
+# -- statuses ---------------------------------------------------------------------------
+
+
+def test_clients_appear_on_the_status_subscriber_like_peers():
+    with server() as (ep, port):
+        status = ep.make_status_subscriber(True)
+        with client(port):
+            assert wait_until(lambda: status.available() >= 2)
+            codes = [s.code() for s in status.poll()]
+            assert codes[:2] == [broker.SC.EndpointDiscovered, broker.SC.PeerAdded]
+        assert wait_until(lambda: status.available() >= 2)
+        codes = [s.code() for s in status.poll()]
+        assert codes == [broker.SC.PeerLost, broker.SC.EndpointUnreachable]
+
+
+# -- 10. TLS ----------------------------------------------------------------------------------
+
+
+def test_tls_with_certificates(pki):
+    cfg = pki.config("node1")
+    with broker.Endpoint(cfg) as ep:
+        port = ep.web_socket_listen("127.0.0.1", 0)
+        ctx = ssl.create_default_context(cafile=pki.path("ca.pem"))
+        ctx.check_hostname = False
+        ctx.load_cert_chain(pki.path("node2.pem"), pki.path("node2.key"))
+        with connect(f"wss://127.0.0.1:{port}{PATH}", ssl=ctx, open_timeout=10) as ws:
+            ws.send("[]")
+            assert json.loads(ws.recv(timeout=10))["type"] == "ack"
+        # Without a client certificate the TLS handshake fails.
+        bare = ssl.create_default_context(cafile=pki.path("ca.pem"))
+        bare.check_hostname = False
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError, ConnectionClosed)):
+            with connect(f"wss://127.0.0.1:{port}{PATH}", ssl=bare, open_timeout=5) as ws:
+                ws.send("[]")
+                ws.recv(timeout=5)
+
+
+def test_tls_anonymous_aecdh_like_zeek_client():
+    with broker.Endpoint(broker.Configuration(broker.BrokerOptions())) as ep:
+        port = ep.web_socket_listen("127.0.0.1", 0)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("AECDH-AES256-SHA@SECLEVEL=0")
+        with connect(f"wss://127.0.0.1:{port}{PATH}", ssl=ctx, open_timeout=10) as ws:
+            assert ws.socket.cipher()[0] == "AECDH-AES256-SHA"
+            ws.send("[]")
+            assert json.loads(ws.recv(timeout=10))["type"] == "ack"
+
+
+def test_plaintext_and_tls_mismatches_fail_fast():
+    with broker.Endpoint(broker.Configuration(broker.BrokerOptions())) as tls_ep:
+        port = tls_ep.web_socket_listen("127.0.0.1", 0)
+        start = time.monotonic()
+        with pytest.raises((ConnectionError, OSError, ConnectionClosed, Exception)):
+            with connect(f"ws://127.0.0.1:{port}{PATH}", open_timeout=5):
+                pass
+        assert time.monotonic() - start < 4
+    with server() as (_, port):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        start = time.monotonic()
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            with connect(f"wss://127.0.0.1:{port}{PATH}", ssl=ctx, open_timeout=5):
+                pass
+        assert time.monotonic() - start < 4
+
+
+def test_environment_variable_starts_the_server(monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    monkeypatch.setenv("BROKER_WEB_SOCKET_PORT", str(free))
+    with broker.Endpoint(plain_config()) as ep:
+        with client(free) as ws:
+            ep.publish("/x", 1)
+            with pytest.raises(TimeoutError):
+                ws.recv(timeout=0.2)
