@@ -6,8 +6,9 @@
 creates OUTDIR/bin (value payloads of the data messages in
 tests/golden/data-values.json, plus a few hand-made non-canonical encodings)
 and OUTDIR/json (the text frames of tests/golden/websocket-*.json that carry a
-value, whole and reduced to the bare value object). Existing files in the two
-folders are replaced; nothing else is touched. Seeds are generated rather
+value, whole and reduced to the bare value object), OUTDIR/wsapi (JSON API
+messages behind a selector byte) and OUTDIR/wsframe (client WebSocket byte
+streams). Existing files in these folders are replaced; nothing else is touched. Seeds are generated rather
 than committed so that the repository holds no binary blobs.
 """
 
@@ -101,6 +102,46 @@ def json_frames() -> list[tuple[str, str]]:
     return result
 
 
+def ws_api_messages() -> list[tuple[str, bytes]]:
+    """fuzz_wsapi_decoder inputs: a selector byte (0 subscription, 1 client
+    data message, 2 server message) plus the text."""
+    subs = ['[]', '[""]', '["a","a/b"]', '{"topics":["a"]}', '["a",1]', '["<$>/local"]']
+    result = [("sub", b"\x00" + s.encode()) for s in subs]
+    for topic, text in json_frames():
+        result.append((topic, b"\x01" + text.encode()))
+        result.append((topic, b"\x02" + text.encode()))
+    for text in ('{"type":"ack","endpoint":"e","version":"1"}',
+                 '{"type":"error","code":"invalid_uri","message":"m"}'):
+        result.append(("server", b"\x02" + text.encode()))
+    return result
+
+
+def ws_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    """A masked client frame (RFC 6455 §5.2), mask 0 for readability."""
+    n = len(payload)
+    head = bytes([(0x80 if fin else 0) | opcode])
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 65536:
+        head += bytes([0x80 | 126]) + struct.pack(">H", n)
+    else:
+        head += bytes([0x80 | 127]) + struct.pack(">Q", n)
+    return head + b"\0\0\0\0" + payload
+
+
+def ws_frames() -> list[tuple[str, bytes]]:
+    """fuzz_wsframe_decoder inputs: client byte streams after the upgrade."""
+    text = [t.encode() for _, t in json_frames()[:8]]
+    return [
+        ("text", ws_frame(1, b'["a"]') + b"".join(ws_frame(1, t) for t in text)),
+        ("fragmented", ws_frame(1, b'["a', fin=False) + ws_frame(0, b'"]')),
+        ("ping", ws_frame(9, b"abc") + ws_frame(1, b"[]")),
+        ("binary", ws_frame(2, b'["a"]')),
+        ("close", ws_frame(1, b"[]") + ws_frame(8, struct.pack(">H", 1000) + b"bye")),
+        ("big", ws_frame(1, b"x" * 70000)),
+    ]
+
+
 def write(folder: pathlib.Path, items: list[tuple[str, bytes]]) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
@@ -122,7 +163,10 @@ def main() -> int:
     out = pathlib.Path(sys.argv[1])
     n_bin = write(out / "bin", value_payloads() + handmade())
     n_json = write(out / "json", [(t, s.encode()) for t, s in json_frames()])
-    print(f"seeds: {n_bin} binary in {out / 'bin'}, {n_json} JSON in {out / 'json'}")
+    n_api = write(out / "wsapi", ws_api_messages())
+    n_frame = write(out / "wsframe", ws_frames())
+    print(f"seeds: {n_bin} binary in {out / 'bin'}, {n_json} JSON in {out / 'json'}, "
+          f"{n_api} in {out / 'wsapi'}, {n_frame} in {out / 'wsframe'}")
     return 0
 
 

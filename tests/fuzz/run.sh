@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [SECONDS]          (default 60)
 #
 # Environment:
-#   FUZZ_TARGETS  which targets to run (default "bin json")
+#   FUZZ_TARGETS  which targets to run (default "bin json wsapi wsframe")
 #   FUZZ_JOBS     ninja parallelism (default 1)
 #   FUZZ_ARGS     extra libFuzzer flags, e.g. "-max_len=4096 -jobs=2"
 #
@@ -17,7 +17,7 @@ set -euo pipefail
 seconds=${1:-60}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="$root/build/fuzz"
-targets=${FUZZ_TARGETS:-bin json}
+targets=${FUZZ_TARGETS:-bin json wsapi wsframe}
 
 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS="-O1 -g" \
