@@ -6,8 +6,11 @@ server to a native subscriber peered with that endpoint, and back.
 Two cases, each with fresh processes:
 
 * ``one-way``: the client sends N messages (a count each) as fast as
-  `websockets` lets it; printed: the client's send rate and the rate at
-  which the native subscriber received them (first to last message);
+  `websockets` lets it; printed: the client's send rate, the rate at
+  which the native subscriber received them (first to last message), and
+  the CPU time the server process spent per message (what the server
+  could do with a core to itself, when the Python client or subscriber
+  is the bottleneck);
 * ``round-trip``: the native subscriber publishes every message back; the
   client subscribes to the replies and keeps at most a window of messages
   in flight (below the server's per-client buffer, so flow control never
@@ -63,7 +66,9 @@ if role == "server":
                 replies.poll()
         threading.Thread(target=drain, daemon=True).start()
     say(port=port, ws_port=ws_port)
-    sys.stdin.read()  # until the parent closes our stdin
+    for _ in sys.stdin:  # each line asks for the CPU seconds used so far
+        t = os.times()
+        say(cpu=t.user + t.system)
 else:
     echo = role == "echo"
     sub = ep.make_subscriber("/bench/in")
@@ -240,6 +245,13 @@ async def round_trip(ws_port: int, n: int, window: int) -> float:
     return rate
 
 
+def server_cpu(procs: Procs, server) -> float:
+    """CPU seconds (user + system, all threads) the server process used."""
+    server.stdin.write("cpu\n")
+    server.stdin.flush()
+    return procs.read(server)["cpu"]
+
+
 def run_case(python: list, real: bool, mode: str, n: int, window: int) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(CHILD)
@@ -255,9 +267,12 @@ def run_case(python: list, real: bool, mode: str, n: int, window: int) -> dict:
         procs.read(sink)
         time.sleep(0.5)  # the sink's subscription reaches the server
         if mode == "one-way":
+            cpu_before = server_cpu(procs, server)
             sent_rate = one_way(ports["ws_port"], n)
             res = procs.read(sink, 120)
-            return {"sent_rate": sent_rate, "recv_rate": res["rate"], "got": res["got"]}
+            cpu = server_cpu(procs, server) - cpu_before
+            return {"sent_rate": sent_rate, "recv_rate": res["rate"], "got": res["got"],
+                    "server_us": cpu / n * 1e6}
         rate = asyncio.run(round_trip(ports["ws_port"], n, window))
         return {"rt_rate": rate}
     finally:
@@ -268,7 +283,9 @@ def run_case(python: list, real: bool, mode: str, n: int, window: int) -> dict:
 def report(name: str, python: list, real: bool, n: int, window: int) -> dict:
     a = run_case(python, real, "one-way", n, window)
     print(f"{name}: one-way: client sent {a['sent_rate']:,.0f}/s, native subscriber got "
-          f"{a['recv_rate']:,.0f}/s ({a['got']:,} of {n:,})", flush=True)
+          f"{a['recv_rate']:,.0f}/s ({a['got']:,} of {n:,}); server CPU "
+          f"{a['server_us']:.1f} us/message (capacity ~{1e6 / a['server_us']:,.0f}/s per core)",
+          flush=True)
     b = run_case(python, real, "round-trip", n // 4, window)
     print(f"{name}: round-trip (window {window}): {b['rt_rate']:,.0f} replies/s", flush=True)
     return {**a, **b}

@@ -65,6 +65,12 @@ struct broker_options {
   /// WebSocket clients served at once; further connections are refused
   /// (ours, websocket-api.md §1.1).
   size_t web_socket_max_clients = 100;
+  /// Messages local publishers may queue for the I/O thread before
+  /// publish() blocks (ours; Publisher.capacity()).
+  size_t publish_queue_size = 8192;
+  /// Events each status subscriber buffers; beyond it the oldest is dropped
+  /// (ours).
+  size_t status_queue_size = 4096;
 };
 
 /// Endpoint configuration: options plus TLS settings. Setting any of the

@@ -3,6 +3,7 @@
 #include "broker/endpoint.hh"
 
 #include "core/core.hh"
+#include "format/bin/frames.hh"
 #include "store/store_actor.hh"
 
 #include <future>
@@ -189,7 +190,7 @@ bool endpoint::publish(const std::string& topic, const data& value,
                        const endpoint_id& receiver) {
   std::vector<detail::outgoing_message> msgs;
   msgs.push_back({topic, receiver,
-                  detail::make_data_frame(core_->id(), receiver,
+                  format::bin::data_frame(core_->id(), receiver,
                                           core_->config().options.ttl, topic,
                                           value)});
   return core_->publish(std::move(msgs), clock::time_point::max());
@@ -200,7 +201,7 @@ bool endpoint::publish(std::vector<data_message> msgs) {
   out.reserve(msgs.size());
   for (auto& msg : msgs)
     out.push_back({msg.topic, endpoint_id{},
-                   detail::make_data_frame(core_->id(), endpoint_id{},
+                   format::bin::data_frame(core_->id(), endpoint_id{},
                                            core_->config().options.ttl,
                                            msg.topic, msg.value)});
   return core_->publish(std::move(out), clock::time_point::max());

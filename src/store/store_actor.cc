@@ -3,6 +3,7 @@
 #include "store/memory_backend.hh"
 #include "store/sqlite_backend.hh"
 
+#include "format/bin/frames.hh"
 #include "format/bin/value_codec.hh"
 
 #include <future>
@@ -124,7 +125,7 @@ void store_actor::send(const std::string& topic, const endpoint_id& receiver,
     return;
   std::vector<outgoing_message> msgs;
   msgs.push_back({topic, receiver,
-                  make_command_frame(core_->id(), receiver, topic, buf)});
+                  format::bin::command_frame(core_->id(), receiver, topic, buf)});
   core_->publish_from(*participant_, std::move(msgs),
                       std::chrono::steady_clock::time_point::max());
 }

@@ -1,6 +1,7 @@
 #include "websocket/client.hh"
 
 #include "broker/topic.hh"
+#include "format/bin/frames.hh"
 #include "format/json/message_codec.hh"
 #include "websocket/settings.hh"
 
@@ -169,7 +170,7 @@ void client::on_link_message(link& l, std::string_view text) {
   if (dm->topic.empty() || topic::is_reserved(dm->topic))
     return; // never let a server inject internal traffic
   auto value = std::make_shared<data_message>(std::move(*dm));
-  auto frame = detail::make_data_frame(core_->id(), endpoint_id{},
+  auto frame = format::bin::data_frame(core_->id(), endpoint_id{},
                                        core_->config().options.ttl,
                                        value->topic, value->value);
   auto topic = value->topic;

@@ -1,6 +1,7 @@
 #include "websocket/server_session.hh"
 
 #include "broker/zeek.hh"
+#include "format/bin/frames.hh"
 #include "format/json/message_codec.hh"
 #include "websocket/server.hh"
 #include "websocket/settings.hh"
@@ -127,7 +128,7 @@ void server_session::on_data_message(std::string_view text) {
   }
   auto msg = std::make_shared<data_message>(
     std::move(std::get<data_message>(res)));
-  auto frame = detail::make_data_frame(core.id(), endpoint_id{},
+  auto frame = format::bin::data_frame(core.id(), endpoint_id{},
                                        core.config().options.ttl, msg->topic,
                                        msg->value);
   auto topic = msg->topic;
