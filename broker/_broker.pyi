@@ -802,6 +802,7 @@ class BrokerOptions:
     ignore_broker_conf: bool
     peer_overflow_policy: OverflowPolicy
     use_real_time: bool
+    web_socket_overflow_policy: OverflowPolicy
     def __init__(self) -> None:
         ...
     @property
@@ -840,31 +841,6 @@ class BrokerOptions:
     @peer_buffer_size.setter
     def peer_buffer_size(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
-    web_socket_overflow_policy: OverflowPolicy
-    @property
-    def web_socket_buffer_size(self) -> int:
-        """Messages buffered per WebSocket connection before web_socket_overflow_policy applies."""
-    @web_socket_buffer_size.setter
-    def web_socket_buffer_size(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def web_socket_max_message_size(self) -> int:
-        """Largest message in bytes a WebSocket client may send; a larger one closes its connection with 1009."""
-    @web_socket_max_message_size.setter
-    def web_socket_max_message_size(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def web_socket_max_clients(self) -> int:
-        """WebSocket clients served at once; further connections are refused."""
-    @web_socket_max_clients.setter
-    def web_socket_max_clients(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
-    @property
-    def web_socket_ping_interval(self) -> float:
-        """Seconds between PINGs to WebSocket peers; one unanswered when the next is due closes the connection. 0 disables."""
-    @web_socket_ping_interval.setter
-    def web_socket_ping_interval(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
-        ...
     @property
     def peer_full_grace(self) -> float:
         """
@@ -902,6 +878,38 @@ class BrokerOptions:
         ...
     @ttl.setter
     def ttl(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def web_socket_buffer_size(self) -> int:
+        """
+        Messages buffered per WebSocket connection before web_socket_overflow_policy applies.
+        """
+    @web_socket_buffer_size.setter
+    def web_socket_buffer_size(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def web_socket_max_clients(self) -> int:
+        """
+        WebSocket clients served at once; further connections are refused.
+        """
+    @web_socket_max_clients.setter
+    def web_socket_max_clients(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def web_socket_max_message_size(self) -> int:
+        """
+        Largest message in bytes a WebSocket client may send; a larger one closes its connection with 1009.
+        """
+    @web_socket_max_message_size.setter
+    def web_socket_max_message_size(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def web_socket_ping_interval(self) -> float:
+        """
+        Seconds between PINGs to WebSocket peers; one unanswered when the next is due closes the connection. 0 disables.
+        """
+    @web_socket_ping_interval.setter
+    def web_socket_ping_interval(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class Configuration:
     openssl_cafile: str
