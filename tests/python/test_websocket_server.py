@@ -15,7 +15,7 @@ import time
 
 import pytest
 from conftest import plain_config, wait_until
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import connect
 from wsraw import RawClient
 
@@ -405,7 +405,9 @@ def test_client_that_never_subscribes_is_closed():
 def test_client_cap_refuses_extra_clients():
     with server(web_socket_max_clients=2) as (_, port):
         with client(port), client(port):
-            with pytest.raises((ConnectionClosed, OSError, TimeoutError)):
+            # Closed at accept (no HTTP answer) or, when the upgrade raced a
+            # departing client, with Close 1001 "Too many clients".
+            with pytest.raises((WebSocketException, OSError, TimeoutError)):
                 with client(port):
                     pass
 
@@ -459,10 +461,11 @@ def test_tls_with_certificates(pki):
         with connect(f"wss://127.0.0.1:{port}{PATH}", ssl=ctx, open_timeout=10) as ws:
             ws.send("[]")
             assert json.loads(ws.recv(timeout=10))["type"] == "ack"
-        # Without a client certificate the TLS handshake fails.
+        # Without a client certificate the TLS handshake fails (with TLS 1.3
+        # the client learns it only when it reads the HTTP response).
         bare = ssl.create_default_context(cafile=pki.path("ca.pem"))
         bare.check_hostname = False
-        with pytest.raises((ssl.SSLError, ConnectionError, OSError, ConnectionClosed)):
+        with pytest.raises((ssl.SSLError, OSError, WebSocketException)):
             with connect(f"wss://127.0.0.1:{port}{PATH}", ssl=bare, open_timeout=5) as ws:
                 ws.send("[]")
                 ws.recv(timeout=5)
@@ -486,7 +489,7 @@ def test_plaintext_and_tls_mismatches_fail_fast():
     with broker.Endpoint(broker.Configuration(broker.BrokerOptions())) as tls_ep:
         port = tls_ep.web_socket_listen("127.0.0.1", 0)
         start = time.monotonic()
-        with pytest.raises((ConnectionError, OSError, ConnectionClosed, Exception)):
+        with pytest.raises((OSError, WebSocketException)):
             with connect(f"ws://127.0.0.1:{port}{PATH}", open_timeout=5):
                 pass
         assert time.monotonic() - start < 4
@@ -495,7 +498,7 @@ def test_plaintext_and_tls_mismatches_fail_fast():
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         start = time.monotonic()
-        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        with pytest.raises((ssl.SSLError, OSError, WebSocketException)):
             with connect(f"wss://127.0.0.1:{port}{PATH}", ssl=ctx, open_timeout=5):
                 pass
         assert time.monotonic() - start < 4
