@@ -305,9 +305,8 @@ def main() -> int:
     if not os.path.exists(args.real_broker):
         print(f"real Broker comparison skipped: {args.real_broker} not found")
         return 0
-    # Real Broker is far slower: a tenth of the messages keeps the run short.
-    real = report("real Broker 2.8", [args.real_broker, "python"], True,
-                  max(1000, args.messages // 10), args.window)
+    real = report("real Broker 2.8", [args.real_broker, "python"], True, args.messages,
+                  args.window)
     for key, what in (("recv_rate", "one-way into the native subscriber"),
                       ("rt_rate", "round trip")):
         if real[key]:
