@@ -240,36 +240,33 @@ struct sqlite_backend::impl {
   }
 
   // -- group commit ------------------------------------------------------------
-  // Writes are batched in one transaction, committed by flush() (the store
-  // calls it every tick, before answering any query, await_idle or
-  // put_unique, and on detach) or after `max_batch` writes. One commit per write would cap
-  // throughput at the disk's commit rate.
+  // Writes are batched in one transaction until commit(). One commit per
+  // write would cap throughput at the disk's commit rate; the store decides
+  // when to commit (store_actor.hh) and holds answers back until then.
 
-  static constexpr size_t max_batch = 4096;
   bool in_txn = false;
-  size_t batched = 0;
 
   expected<none> begin_write() {
     if (in_txn)
       return none{};
-    if (sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+    // IMMEDIATE takes the write lock now, waiting for it under the busy
+    // timeout; a deferred BEGIN that reads first could fail at once
+    // (SQLITE_BUSY_SNAPSHOT) when another connection wrote meanwhile.
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr)
+        != SQLITE_OK)
       return db_error("cannot begin a transaction");
     in_txn = true;
-    return none{};
-  }
-
-  expected<none> end_write() {
-    if (++batched >= max_batch)
-      return commit();
     return none{};
   }
 
   expected<none> commit() {
     if (!in_txn || db == nullptr)
       return none{};
-    in_txn = false;
-    batched = 0;
-    if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+    auto rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    // A failed COMMIT (e.g. SQLITE_BUSY) may leave the transaction open:
+    // then the next commit retries it.
+    in_txn = sqlite3_get_autocommit(db) == 0;
+    if (rc != SQLITE_OK)
       return db_error("commit failed");
     return none{};
   }
@@ -467,9 +464,18 @@ struct sqlite_backend::impl {
 
   /// Steps a statement that returns no rows.
   expected<none> run(sqlite3_stmt* stmt, std::string_view what) {
-    if (sqlite3_step(stmt) != SQLITE_DONE)
-      return db_error(what);
-    return none{};
+    if (sqlite3_step(stmt) == SQLITE_DONE)
+      return none{};
+    auto err = db_error(what);
+    if (in_txn && sqlite3_get_autocommit(db) != 0) {
+      // Some errors (SQLITE_FULL, SQLITE_IOERR ...) roll back the whole
+      // transaction: the writes batched in it are gone too.
+      in_txn = false;
+      return error{err.code(), err.message()
+                                 + " (the uncommitted writes before it were "
+                                   "rolled back)"};
+    }
+    return err;
   }
 
   sqlite_options opts;
@@ -555,6 +561,10 @@ expected<none> sqlite_backend::flush() {
   return impl_->commit();
 }
 
+bool sqlite_backend::dirty() const noexcept {
+  return impl_->in_txn;
+}
+
 const sqlite_options& sqlite_backend::options() const noexcept {
   return impl_->opts;
 }
@@ -580,8 +590,6 @@ expected<none> sqlite_backend::put(const data& key, data value,
   if (rc != SQLITE_OK)
     return impl_->db_error("cannot bind a parameter");
   auto res = impl_->run(stmt, "put failed");
-  if (res)
-    return impl_->end_write();
   return res;
 }
 
@@ -594,8 +602,6 @@ expected<none> sqlite_backend::erase(const data& key) {
   if (auto res = impl_->bind_key(stmt, 1, key, kbuf); !res)
     return res;
   auto res = impl_->run(stmt, "erase failed");
-  if (res)
-    return impl_->end_write();
   return res;
 }
 
@@ -605,8 +611,6 @@ expected<none> sqlite_backend::clear() {
   auto stmt = impl_->clear_stmt;
   statement_guard guard{stmt};
   auto res = impl_->run(stmt, "clear failed");
-  if (res)
-    return impl_->end_write();
   return res;
 }
 

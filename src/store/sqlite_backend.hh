@@ -14,10 +14,12 @@
 // only its release number under meta('broker_version'), so its files are
 // refused rather than guessed at.
 //
-// Every write is one SQLite transaction (autocommit) that has committed
-// when the call returns, so an acknowledged write survives kill -9 of the
-// process; synchronous/journal_mode choose durability against power loss
-// ("wal" plus "normal" is the fast choice). Statements are prepared once.
+// Writes go into one open transaction that flush() commits (the master
+// calls it when its mailbox runs empty: group commit, master.hh); dirty()
+// says whether there is one. A crash loses the uncommitted writes, never
+// part of one. synchronous/journal_mode choose durability against power
+// loss ("wal" plus "normal" is the fast choice). Statements are prepared
+// once.
 
 #include "store/backend.hh"
 
@@ -73,6 +75,8 @@ public:
 
   /// Commits the writes batched so far.
   expected<none> flush() override;
+
+  bool dirty() const noexcept override;
 
   sqlite_backend(const sqlite_backend&) = delete;
   sqlite_backend& operator=(const sqlite_backend&) = delete;
