@@ -1,7 +1,5 @@
 #include "core/core.hh"
 
-#include "broker/store.hh"
-
 #include "format/bin/envelope.hh"
 #include "format/bin/handshake.hh"
 #include "format/bin/value_codec.hh"
@@ -701,17 +699,22 @@ void core::handle_envelope(connection& c, std::span<const std::byte> payload) {
         value = std::move(*decoded);
       }
       forward_frame(c, *env, payload);
-      if (to_us)
-        deliver_local(std::string{env->topic}, std::move(value), &c);
+      if (to_us) {
+        std::string topic{env->topic};
+        deliver_data(topic, message_source{&c, std::nullopt, false}, [&] {
+          return std::make_shared<data_message>(
+            data_message{topic, std::move(value)});
+        });
+      }
       return;
     }
     case bin::msg_type::command:
       if (c.ours && env->sender == id_)
         return;
-      // Store traffic is routed like data and consumed by local sinks.
+      // Store traffic is routed like data and consumed by participants.
       forward_frame(c, *env, payload);
       if (env->receiver.is_nil() || env->receiver == id_)
-        deliver_command_local(std::string{env->topic}, env->payload, 0);
+        deliver_command(std::string{env->topic}, env->payload, std::nullopt);
       return;
     case bin::msg_type::routing_update: {
       auto filter = bin::decode_filter(env->payload);
@@ -754,24 +757,37 @@ void core::handle_envelope(connection& c, std::span<const std::byte> payload) {
   }
 }
 
-void core::deliver_local(const std::string& topic, data value,
-                         connection* source) {
+template <class MakeMessage>
+void core::deliver_data(const std::string& topic, const message_source& from,
+                        MakeMessage make) {
   data_message_ptr msg;
-  for (auto& sub : subscribers_) {
-    if (!filter_matches(sub.topics, topic))
-      continue;
-    // Shutting down: no more backpressure (see shutdown()); a full queue
-    // drops what still arrives instead of growing, as it closes anyway.
-    if (shutting_down_ && sub.queue->full())
+  // What local code publishes does not come back to its own subscribers.
+  if (!from.local_code) {
+    for (auto& sub : subscribers_) {
+      if (!filter_matches(sub.topics, topic))
+        continue;
+      // Shutting down: no more backpressure (see shutdown()); a full queue
+      // drops what still arrives instead of growing, as it closes anyway.
+      if (shutting_down_ && sub.queue->full())
+        continue;
+      if (!msg)
+        msg = make();
+      if (sub.queue->push(msg) && from.peer && !shutting_down_) {
+        // Backpressure: stop reading from this peer until the subscriber
+        // catches up (resume_paused runs when its queue drains).
+        from.peer->stream->pause_reading();
+        paused_.insert(from.peer);
+      }
+    }
+  }
+  for (auto& p : participants_) {
+    if (!p.hooks.on_data || p.id == from.participant
+        || !filter_matches(p.topics, topic))
       continue;
     if (!msg)
-      msg = std::make_shared<data_message>(data_message{topic, std::move(value)});
-    if (sub.queue->push(msg) && source && !shutting_down_) {
-      // Backpressure: stop reading from this peer until the subscriber
-      // catches up (resume_paused runs when its queue drains).
-      source->stream->pause_reading();
-      paused_.insert(source);
-    }
+      msg = make();
+    if (msg)
+      p.hooks.on_data(msg, from.local_code);
   }
 }
 
@@ -954,6 +970,60 @@ size_t core::publish_queue_size() {
   return pub_queue_.size();
 }
 
+std::vector<core::connection*> core::targets_of(const outgoing_message& msg) {
+  std::vector<connection*> result;
+  // A receiver goes the shortest way; one we cannot place (not in the
+  // overlay) is reached by topic, like a published message.
+  if (!msg.receiver.is_nil()) {
+    if (msg.receiver == id_)
+      return result;
+    if (auto* next = next_hop_to(msg.receiver)) {
+      result.push_back(next);
+      return result;
+    }
+  }
+  auto& hops = overlay_.next_hops(id_, msg.topic);
+  for (auto& [id, c] : peered_)
+    if (gets(*c, hops, msg.topic))
+      result.push_back(c);
+  return result;
+}
+
+void core::route_outgoing(const outgoing_message& msg,
+                          const std::vector<connection*>& targets) {
+  for (auto* c : targets)
+    send_to(*c, msg.frame, frame_kind::data);
+  if (!msg.receiver.is_nil() && msg.receiver != id_)
+    return;
+  if (!msg.from) {
+    // Local code's message: only participants may want it.
+    bool wanted = false;
+    for (auto& p : participants_)
+      if (filter_matches(p.topics, msg.topic))
+        wanted = true;
+    if (!wanted)
+      return;
+  }
+  auto env = bin::read_envelope(
+    std::span{msg.frame->data() + 4, msg.frame->size() - 4});
+  if (!env)
+    return;
+  if (env->type == bin::msg_type::command) {
+    deliver_command(msg.topic, env->payload, msg.from);
+    return;
+  }
+  message_source from{nullptr, msg.from, !msg.from};
+  deliver_data(msg.topic, from, [&]() -> data_message_ptr {
+    if (msg.value)
+      return msg.value;
+    auto decoded = bin::decode(env->payload);
+    if (!decoded)
+      return nullptr; // we encoded it: cannot happen
+    return std::make_shared<data_message>(
+      data_message{msg.topic, std::move(*decoded)});
+  });
+}
+
 void core::drain_publish_queue() {
   waiting_for_writes_ = false;
   // Works in batches: one lock per batch, and the targets of a run of
@@ -987,19 +1057,7 @@ void core::drain_publish_queue() {
         cached = true;
         last_topic = item.topic;
         last_receiver = item.receiver;
-        targets.clear();
-        // A receiver goes the shortest way; one we cannot place (not in the
-        // overlay) is reached by topic, like a published message.
-        auto* next = item.receiver.is_nil() ? nullptr
-                                            : next_hop_to(item.receiver);
-        if (next) {
-          targets.push_back(next);
-        } else {
-          auto& hops = overlay_.next_hops(id_, item.topic);
-          for (auto& [id, c] : peered_)
-            if (gets(*c, hops, item.topic))
-              targets.push_back(c);
-        }
+        targets = targets_of(item);
       }
       // Flow control (docs/decisions/0007-flow-control.md): the publisher
       // waits while a target's buffer is full, but only as long as that
@@ -1016,16 +1074,7 @@ void core::drain_publish_queue() {
         waiting_for_writes_ = true;
         return; // pub_scheduled_ stays set: on_written or a timer resumes
       }
-      for (auto* c : targets)
-        send_to(*c, item.frame, frame_kind::data);
-      if (item.command_source != 0
-          && (item.receiver.is_nil() || item.receiver == id_)) {
-        auto env = bin::read_envelope(
-          std::span{item.frame->data() + 4, item.frame->size() - 4});
-        if (env)
-          deliver_command_local(item.topic, env->payload,
-                                item.command_source);
-      }
+      route_outgoing(item, targets);
       batch.pop_front();
     }
   }
@@ -1036,8 +1085,8 @@ void core::drain_publish_queue() {
 
 filter_type core::local_filter() const {
   filter_type result = forwards_;
-  for (auto& sink : command_sinks_)
-    result.push_back(sink.topic);
+  for (auto& p : participants_)
+    result.insert(result.end(), p.topics.begin(), p.topics.end());
   for (auto& sub : subscribers_)
     for (auto& t : sub.topics)
       if (!is_local_only(t))
@@ -1083,11 +1132,26 @@ bool core::overlay_routed(const connection& c) const noexcept {
 }
 
 void core::update_local_interest() {
-  bool wanted = false;
+  for (auto& [topic, flag] : interest_watches_) {
+    bool wanted = false;
+    for (auto& sub : subscribers_)
+      if (filter_matches(sub.topics, topic))
+        wanted = true;
+    flag->store(wanted, std::memory_order_relaxed);
+  }
+  bool has_hook = false;
+  for (auto& p : participants_)
+    if (p.hooks.on_local_topics)
+      has_hook = true;
+  if (!has_hook)
+    return;
+  filter_type topics;
   for (auto& sub : subscribers_)
-    if (filter_matches(sub.topics, store_events_topic))
-      wanted = true;
-  store_events_wanted_ = wanted;
+    topics.insert(topics.end(), sub.topics.begin(), sub.topics.end());
+  topics = normalize_filter(std::move(topics));
+  for (auto& p : participants_)
+    if (p.hooks.on_local_topics)
+      p.hooks.on_local_topics(topics);
 }
 
 void core::refresh_routing() {
@@ -1315,46 +1379,90 @@ bool core::await_peer(const endpoint_id& node,
   }) && peered_snapshot_.count(node) > 0;
 }
 
-// -- store commands -------------------------------------------------------------
+// -- participants -------------------------------------------------------------------
 
-void core::deliver_command_local(const std::string& topic,
-                                 std::span<const std::byte> payload,
-                                 uint64_t skip) {
-  for (auto& sink : command_sinks_) {
-    if (sink.id == skip || !topic.starts_with(sink.topic))
+void core::deliver_command(const std::string& topic,
+                           std::span<const std::byte> payload,
+                           std::optional<participant_id> skip) {
+  for (auto& p : participants_) {
+    if (!p.hooks.on_command || p.id == skip
+        || !filter_matches(p.topics, topic))
       continue;
-    sink.fn(command_message{topic, {payload.begin(), payload.end()}});
+    p.hooks.on_command(command_message{topic, {payload.begin(), payload.end()}});
   }
 }
 
-uint64_t core::add_command_sink(std::string topic, command_sink sink) {
+std::optional<participant_id>
+core::add_participant(std::vector<std::string> topics, participant_hooks hooks) {
   if (stopped_)
-    return 0;
-  return run_blocking([&] {
-    auto id = next_sink_id_++;
-    command_sinks_.push_back({id, std::move(topic), std::move(sink)});
+    return std::nullopt;
+  auto add = [&] {
+    auto id = next_participant_id_++;
+    participants_.push_back(
+      {id, normalize_filter(std::move(topics)), std::move(hooks)});
+    if (auto& hook = participants_.back().hooks.on_local_topics) {
+      filter_type local;
+      for (auto& sub : subscribers_)
+        local.insert(local.end(), sub.topics.begin(), sub.topics.end());
+      hook(normalize_filter(std::move(local)));
+    }
     refresh_routing();
     return id;
-  }).value_or(uint64_t{0});
+  };
+  if (loop_.in_loop_thread())
+    return add();
+  return run_blocking(add);
 }
 
-void core::remove_command_sink(uint64_t id) {
+void core::set_participant_topics(participant_id id,
+                                  std::vector<std::string> topics) {
   if (stopped_)
     return;
-  run_blocking([&] {
-    std::erase_if(command_sinks_, [id](auto& s) { return s.id == id; });
+  loop_.post([this, id, topics = std::move(topics)]() mutable {
+    for (auto& p : participants_)
+      if (p.id == id)
+        p.topics = normalize_filter(std::move(topics));
     refresh_routing();
   });
 }
 
-bool core::publish_command(uint64_t source_sink, const std::string& topic,
-                           const endpoint_id& receiver,
-                           std::span<const std::byte> payload) {
-  std::vector<outgoing_message> msgs;
-  msgs.push_back({topic, receiver,
-                  make_command_frame(id_, receiver, topic, payload),
-                  source_sink});
-  return publish(std::move(msgs), std::chrono::steady_clock::time_point::max());
+void core::remove_participant(participant_id id) {
+  if (stopped_)
+    return;
+  auto remove = [this, id] {
+    std::erase_if(participants_, [id](auto& p) { return p.id == id; });
+    refresh_routing();
+  };
+  if (loop_.in_loop_thread())
+    remove();
+  else
+    run_blocking(remove);
+}
+
+bool core::publish_from(participant_id id, std::vector<outgoing_message> msgs,
+                        std::chrono::steady_clock::time_point deadline) {
+  for (auto& msg : msgs)
+    msg.from = id;
+  return publish(std::move(msgs), deadline);
+}
+
+void core::route_from(participant_id id, outgoing_message msg) {
+  if (shutting_down_)
+    return;
+  msg.from = id;
+  route_outgoing(msg, targets_of(msg));
+}
+
+std::shared_ptr<const std::atomic<bool>>
+core::watch_interest(std::string topic) {
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  if (stopped_)
+    return flag;
+  run_blocking([&] {
+    interest_watches_.emplace_back(std::move(topic), flag);
+    update_local_interest();
+  });
+  return flag;
 }
 
 bool core::claim_master(const std::string& name) {
@@ -1371,7 +1479,11 @@ void core::deliver_local_only(std::string topic, data value) {
   if (stopped_)
     return;
   loop_.post([this, topic = std::move(topic), value = std::move(value)]() mutable {
-    deliver_local(topic, std::move(value), nullptr);
+    auto msg = std::make_shared<data_message>(
+      data_message{topic, std::move(value)});
+    for (auto& sub : subscribers_)
+      if (filter_matches(sub.topics, topic))
+        sub.queue->push(msg); // store events: no peer to hold back
   });
 }
 

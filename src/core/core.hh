@@ -16,6 +16,7 @@
 #include "core/filter.hh"
 #include "core/handshake.hh"
 #include "core/overlay.hh"
+#include "core/participant.hh"
 #include "core/queue.hh"
 #include "format/bin/envelope.hh"
 #include "net/loop.hh"
@@ -39,7 +40,6 @@
 
 namespace broker::detail {
 
-using data_message_ptr = std::shared_ptr<const broker::data_message>;
 using subscriber_queue = bounded_queue<data_message_ptr>;
 using status_queue = bounded_queue<status_event>;
 
@@ -49,20 +49,15 @@ struct outgoing_message {
   std::string topic;
   endpoint_id receiver; // nil: by topic
   net::frame_ptr frame;
-  /// For commands: the local sink that sent it (never echoed back to it),
-  /// or 0 for data messages (which are never delivered locally).
-  uint64_t command_source = 0;
+  /// A data message's value, for local subscribers and participants. Set by
+  /// participants (whose publications local subscribers receive); left
+  /// empty by local code, whose messages are decoded from `frame` only when
+  /// a participant wants them.
+  data_message_ptr value = nullptr;
+  /// The participant that published it (never echoed back to it), or none
+  /// for local code.
+  std::optional<participant_id> from = std::nullopt;
 };
-
-/// A store command as a local sink receives it: its topic and the payload
-/// bytes of the envelope (a wire-v1 store command).
-struct command_message {
-  std::string topic;
-  std::vector<std::byte> payload;
-};
-
-/// Receives store commands on the I/O thread; must not block.
-using command_sink = std::function<void(command_message)>;
 
 /// Builds the complete frame of a command message.
 net::frame_ptr make_command_frame(const endpoint_id& sender,
@@ -136,35 +131,51 @@ public:
   /// Readable while the publish queue has room (Publisher.fd()).
   int publish_fd() const noexcept { return pub_flare_.fd(); }
 
-  // -- store commands -----------------------------------------------------------
+  // -- participants (docs/architecture.md) ----------------------------------------
 
-  /// Registers a sink for store commands on topics starting with `topic`
-  /// (advertised to peers like a subscription). @returns the sink's id.
-  uint64_t add_command_sink(std::string topic, command_sink sink);
+  /// Adds a participant that receives messages on `topics` (advertised to
+  /// peers like a subscription). nullopt once shut down.
+  std::optional<participant_id> add_participant(std::vector<std::string> topics,
+                                                participant_hooks hooks);
 
-  void remove_command_sink(uint64_t id);
+  void set_participant_topics(participant_id id,
+                              std::vector<std::string> topics);
 
-  /// Sends a store command: to peers (by topic, or only to `receiver`) and
-  /// to other local sinks whose topic matches. Blocks while the publish
-  /// queue is full.
-  bool publish_command(uint64_t source_sink, const std::string& topic,
-                       const endpoint_id& receiver,
-                       std::span<const std::byte> payload);
+  /// Removes a participant; its hooks do not run after this returns.
+  void remove_participant(participant_id id);
 
-  /// Topics of our peers' filters include `topic` (e.g. another master).
+  /// Publishes for a participant: to peers (by topic, or only towards
+  /// `receiver`), local subscribers and other participants. Blocks while
+  /// the publish queue is full, until `deadline`. Not on the I/O thread.
+  bool publish_from(participant_id id, std::vector<outgoing_message> msgs,
+                    std::chrono::steady_clock::time_point deadline);
+
+  /// publish_from() on the I/O thread: routes at once, never blocks; full
+  /// peers get their overflow policy, as for relayed messages.
+  void route_from(participant_id id, outgoing_message msg);
+
+  /// A flag that is true while a local subscriber's filter matches `topic`
+  /// (say, the store events topic: producers skip building unwanted
+  /// messages).
+  std::shared_ptr<const std::atomic<bool>> watch_interest(std::string topic);
+
+  /// Peers' filters name `topic` exactly (say, another master's topic).
   bool peer_subscribed_exactly(const std::string& topic);
-
-  /// Whether a local subscriber listens to store events (so stores can
-  /// skip building them).
-  bool store_events_wanted() const noexcept {
-    return store_events_wanted_.load(std::memory_order_relaxed);
-  }
 
   /// Delivers a message to local subscribers only (store events).
   void deliver_local_only(std::string topic, data value);
 
   /// Reports an error on the status subscribers (e.g. a store's TypeClash).
   void report_error(ec code, std::string message);
+
+  /// The I/O thread's loop and the TLS settings, for participants that
+  /// open their own connections (WebSocket).
+  net::loop& loop() noexcept { return loop_; }
+  const net::tls_context_ptr& tls_context() const noexcept { return tls_; }
+
+  /// Status events (I/O thread).
+  void emit_status(sc code, const endpoint_info& ctx, std::string msg);
+  void emit_error(ec code, const endpoint_info& ctx, std::string msg);
 
   /// Records that this endpoint hosts the master `name`.
   /// @returns false if it already does.
@@ -264,14 +275,26 @@ private:
   /// policy.
   bool must_wait(const std::vector<connection*>& targets);
   void drain_publish_queue();
-  void deliver_local(const std::string& topic, data value,
-                     connection* source);
+  /// Delivers a data message to local subscribers and participants whose
+  /// topics match: `from` names who sent it (a peer, a participant, or
+  /// local code), and `make` builds the shared message when first needed.
+  struct message_source {
+    connection* peer = nullptr;
+    std::optional<participant_id> participant;
+    bool local_code = false;
+  };
+  template <class MakeMessage>
+  void deliver_data(const std::string& topic, const message_source& from,
+                    MakeMessage make);
+  void route_outgoing(const outgoing_message& msg,
+                      const std::vector<connection*>& targets);
+  std::vector<connection*> targets_of(const outgoing_message& msg);
   void forward_frame(connection& from, const format::bin::envelope_view& env,
                      std::span<const std::byte> payload);
   void resume_paused();
-  void deliver_command_local(const std::string& topic,
-                             std::span<const std::byte> payload,
-                             uint64_t skip);
+  void deliver_command(const std::string& topic,
+                       std::span<const std::byte> payload,
+                       std::optional<participant_id> skip);
   void refresh_routing();
   void update_filters();
   void update_local_interest();
@@ -289,8 +312,6 @@ private:
             std::string_view topic) const;
   void send_bye(connection& c);
   void emit(status_event ev);
-  void emit_status(sc code, const endpoint_info& ctx, std::string msg);
-  void emit_error(ec code, const endpoint_info& ctx, std::string msg);
   endpoint_info info_of(const connection& c) const;
   void publish_peered_snapshot();
   void finish_shutdown();
@@ -319,13 +340,15 @@ private:
   std::vector<subscription> subscribers_;
   std::vector<std::pair<std::shared_ptr<status_queue>, bool>> status_subs_;
   filter_type forwards_;
-  struct sink_entry {
-    uint64_t id;
-    std::string topic;
-    command_sink fn;
+  struct participant {
+    participant_id id;
+    filter_type topics;
+    participant_hooks hooks;
   };
-  std::vector<sink_entry> command_sinks_;
-  uint64_t next_sink_id_ = 1;
+  std::vector<participant> participants_;
+  participant_id next_participant_id_ = 1;
+  std::vector<std::pair<std::string, std::shared_ptr<std::atomic<bool>>>>
+    interest_watches_;
   std::atomic<uint64_t> next_object_id_{7}; // 9, 11, ...: as real Broker's
   overlay overlay_; // routing among our own endpoints
   // Accepted connections still in their handshake, oldest first.
@@ -351,7 +374,6 @@ private:
   std::set<endpoint_id> peered_snapshot_;
 
   std::atomic<bool> stopped_{false};
-  std::atomic<bool> store_events_wanted_{false};
   std::mutex shutdown_mtx_;
   std::mutex masters_mtx_;
   std::set<std::string> masters_;

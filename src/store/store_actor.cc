@@ -30,7 +30,10 @@ error detached() {
 
 store_actor::store_actor(std::shared_ptr<core> c,
                          std::shared_ptr<store_registry> reg, std::string name)
-  : core_(std::move(c)), registry_(std::move(reg)), name_(std::move(name)) {
+  : core_(std::move(c)),
+    registry_(std::move(reg)),
+    name_(std::move(name)),
+    events_wanted_(core_->watch_interest(store_event_topic)) {
   self_ = entity{core_->id(), registry_->next_object_id()};
   frontend_ = entity{core_->id(), self_.object + 1};
 }
@@ -42,11 +45,12 @@ store_actor::~store_actor() {
 void store_actor::start() {
   actor_.start([this] { on_flush(); });
   auto topic = is_master() ? master_topic() : clone_topic();
-  // The sink runs on the I/O thread. Decoding there would block it on big
+  // The hook runs on the I/O thread. Decoding there would block it on big
   // snapshots: hand the bytes to the store's thread. Raw `this` is safe:
-  // stop() removes the sink (synchronously) and joins the thread before
-  // anything is destroyed.
-  sink_id_ = core_->add_command_sink(topic, [this](command_message msg) {
+  // stop() removes the participant (synchronously) and joins the thread
+  // before anything is destroyed.
+  participant_hooks hooks;
+  hooks.on_command = [this](command_message msg) {
     actor_.post([this, msg = std::move(msg)] {
       auto cmd = bin::decode_store_command(msg.payload);
       if (!cmd) {
@@ -56,7 +60,8 @@ void store_actor::start() {
       }
       on_command(std::move(*cmd));
     });
-  });
+  };
+  participant_ = core_->add_participant({topic}, std::move(hooks));
   actor_.post([this] { on_start(); });
   schedule_tick();
 }
@@ -73,14 +78,13 @@ void store_actor::stop() {
   std::unique_lock stop_guard{stop_mtx_};
   if (stopped_.exchange(true))
     return;
-  if (sink_id_ != 0) {
-    core_->remove_command_sink(sink_id_);
-    sink_id_ = 0;
-  }
-  // Mutations queued before the stop still run (they were accepted), but a
-  // stalled backend cannot keep the caller here for longer than a request
-  // may take.
+  // Requests queued before the stop still run (they were accepted), and a
+  // master still tells its clones about them; but a stalled backend cannot
+  // keep the caller here for longer than a request may take. Commands from
+  // peers are dropped from now on (the actor refuses them).
   actor_.stop(clock::now() + request_timeout);
+  if (participant_)
+    core_->remove_participant(*participant_);
   // The thread is gone: its state is ours now. Answer whoever still waits,
   // so that no caller waits for its deadline.
   for (auto& w : idle_waiters_)
@@ -119,9 +123,20 @@ void store_actor::answer(std::function<void()> fn) {
 
 void store_actor::send(const std::string& topic, const endpoint_id& receiver,
                        const store_command& cmd) {
+  if (!participant_)
+    return; // the endpoint was already shut down when we started
   bin::byte_buffer buf;
   bin::encode(cmd, buf);
-  core_->publish_command(sink_id_, topic, receiver, buf);
+  std::vector<outgoing_message> msgs;
+  msgs.push_back({topic, receiver,
+                  make_command_frame(core_->id(), receiver, topic, buf)});
+  // Blocks only while the publish queue is full (slow peers). A command
+  // that cannot go out by the deadline is lost like one on a broken link:
+  // the channel's acks and retransmissions (channel.hh) recover it.
+  if (!core_->publish_from(*participant_, std::move(msgs),
+                           clock::now() + request_timeout)
+      && !core_->stopped())
+    report(ec::request_timeout, "publish queue full: a command was dropped");
 }
 
 void store_actor::emit_event(data event) {

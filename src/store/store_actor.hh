@@ -70,10 +70,11 @@ public:
   store_actor(const store_actor&) = delete;
   store_actor& operator=(const store_actor&) = delete;
 
-  /// Starts the thread, the command sink and the tick timer.
+  /// Starts the thread, joins the core as a participant on the store's
+  /// topic and starts the tick timer.
   void start();
 
-  /// Stops taking requests, removes the command sink, runs what is queued
+  /// Stops taking requests, leaves the core, runs what is queued
   /// (for up to `request_timeout`), answers whoever still waits and joins
   /// the thread. Idempotent. Every subclass calls it first thing in its
   /// destructor, before its members go away.
@@ -133,7 +134,9 @@ protected:
   void send(const std::string& topic, const endpoint_id& receiver,
             const store_command& cmd);
   void emit_event(data event);
-  bool events_wanted() const noexcept { return core_->store_events_wanted(); }
+  bool events_wanted() const noexcept {
+    return events_wanted_->load(std::memory_order_relaxed);
+  }
   void report(ec code, std::string message);
   void insert_or_update_event(const data& key, const std::optional<data>& old,
                               const data& value,
@@ -165,7 +168,10 @@ private:
   void on_flush();
   void schedule_tick();
 
-  uint64_t sink_id_ = 0;
+  std::optional<participant_id> participant_;
+  /// True while a local subscriber listens to store events (so stores skip
+  /// building them).
+  std::shared_ptr<const std::atomic<bool>> events_wanted_;
   std::vector<std::pair<clock::time_point, reply_fn<bool>>> idle_waiters_;
   std::vector<std::function<void()>> deferred_answers_;
   std::atomic<bool> stopped_{false};
