@@ -55,6 +55,7 @@ public:
       if (!stopping_) {
         stopping_ = true;
         drain_deadline_ = drain_deadline;
+        stop_requested_.store(true, std::memory_order_release);
       }
     }
     work_cv_.notify_all();
@@ -151,6 +152,9 @@ private:
           room_cv_.notify_all();
         guard.unlock();
         while (!batch.empty()) {
+          if (stop_requested_.load(std::memory_order_acquire)
+              && clock::now() >= drain_deadline_)
+            break; // the rest is dropped below
           auto f = std::move(batch.front());
           batch.pop_front();
           f();
@@ -181,9 +185,12 @@ private:
     // destroying a request answers its waiter (reply.hh).
     auto rest = std::move(mailbox_);
     mailbox_.clear();
+    auto timers = std::move(timers_);
     timers_.clear();
     guard.unlock();
+    batch.clear();
     rest.clear();
+    timers.clear();
     on_flush_();
   }
 
@@ -200,7 +207,9 @@ private:
   size_t room_waiters_ = 0;
   bool sleeping_ = false;
   bool stopping_ = false;
+  // Written before stop_requested_ is set, read after seeing it set.
   clock::time_point drain_deadline_;
+  std::atomic<bool> stop_requested_{false};
   std::mutex join_mtx_;
   std::thread thread_;
 };
