@@ -15,6 +15,8 @@ expected<std::shared_ptr<store_lease>>
 store_registry::attach_master(const std::string& name,
                               const std::function<expected<actor_ptr>()>& make) {
   std::lock_guard guard{mtx_};
+  if (closed_)
+    return error{ec::shutting_down, "endpoint is shut down"};
   if (auto i = masters_.find(name); i != masters_.end()) {
     // Attached here already: another handle of the same master, as in real
     // Broker (whatever backend this call asks for).
@@ -34,8 +36,13 @@ store_registry::attach_master(const std::string& name,
 }
 
 std::shared_ptr<store_lease> store_registry::attach_clone(actor_ptr clone) {
-  std::lock_guard guard{mtx_};
-  track(clone);
+  std::unique_lock guard{mtx_};
+  if (closed_) {
+    guard.unlock();
+    clone->stop();
+  } else {
+    track(clone);
+  }
   return std::make_shared<store_lease>(std::move(clone));
 }
 
@@ -48,6 +55,7 @@ void store_registry::stop_all() {
   std::vector<actor_ptr> running;
   {
     std::lock_guard guard{mtx_};
+    closed_ = true;
     for (auto& w : actors_)
       if (auto x = w.lock())
         running.push_back(std::move(x));

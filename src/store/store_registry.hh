@@ -31,15 +31,17 @@ class store_registry {
 public:
   using actor_ptr = std::shared_ptr<store_actor>;
 
-  /// A master's lease: the running master `name` (`existing`), or a new one
-  /// made by `make` while no other attach of `name` can interleave.
+  /// A master's lease: the running master `name`, or a new one made by
+  /// `make` while no other attach of `name` can interleave.
   /// @returns ec::master_exists while an earlier master of this name is
-  /// still stopping, or the error of `make`.
+  /// still stopping, ec::shutting_down after stop_all(), or the error of
+  /// `make`.
   expected<std::shared_ptr<store_lease>>
   attach_master(const std::string& name,
                 const std::function<expected<actor_ptr>()>& make);
 
-  /// Starts tracking a clone. @returns its lease.
+  /// Starts tracking a clone. @returns its lease (after stop_all(), of a
+  /// stopped clone, whose calls fail with ec::shutting_down).
   std::shared_ptr<store_lease> attach_clone(actor_ptr clone);
 
   /// Called by a master once it has stopped: the name is free again.
@@ -48,8 +50,9 @@ public:
   /// A fresh object id for a store entity on this endpoint.
   uint64_t next_object_id() noexcept { return next_object_id_ += 2; }
 
-  /// Stops every store still running (endpoint shutdown). Later requests
-  /// on their handles fail with ec::shutting_down.
+  /// Stops every store still running and refuses new ones (endpoint
+  /// shutdown). Later requests on their handles fail with
+  /// ec::shutting_down.
   void stop_all();
 
 private:
@@ -60,6 +63,7 @@ private:
   // expires earlier, when the last handle goes.
   std::map<std::string, std::weak_ptr<store_lease>> masters_;
   std::vector<std::weak_ptr<store_actor>> actors_;
+  bool closed_ = false;
   std::atomic<uint64_t> next_object_id_{7};
 };
 
