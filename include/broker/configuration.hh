@@ -51,6 +51,12 @@ struct broker_options {
   /// at once; beyond it the oldest is dropped (ours; bounds what silent or
   /// half-open connections can take).
   size_t max_pending_connections = 1024;
+  /// Messages local publishers may queue for the I/O thread before
+  /// publish() blocks (ours; Publisher.capacity()).
+  size_t publish_queue_size = 8192;
+  /// Events each status subscriber buffers; beyond it the oldest is dropped
+  /// (ours).
+  size_t status_queue_size = 4096;
 };
 
 /// Endpoint configuration: options plus TLS settings. Setting any of the

@@ -3,6 +3,7 @@
 #include "broker/endpoint.hh"
 
 #include "core/core.hh"
+#include "format/bin/frames.hh"
 #include "store/clone.hh"
 #include "store/master.hh"
 #include "store/store_registry.hh"
@@ -191,7 +192,7 @@ bool endpoint::publish(const std::string& topic, const data& value,
                        const endpoint_id& receiver) {
   std::vector<detail::outgoing_message> msgs;
   msgs.push_back({topic, receiver,
-                  detail::make_data_frame(core_->id(), receiver,
+                  format::bin::data_frame(core_->id(), receiver,
                                           core_->config().options.ttl, topic,
                                           value)});
   return core_->publish(std::move(msgs), clock::time_point::max());
@@ -202,7 +203,7 @@ bool endpoint::publish(std::vector<data_message> msgs) {
   out.reserve(msgs.size());
   for (auto& msg : msgs)
     out.push_back({msg.topic, endpoint_id{},
-                   detail::make_data_frame(core_->id(), endpoint_id{},
+                   format::bin::data_frame(core_->id(), endpoint_id{},
                                            core_->config().options.ttl,
                                            msg.topic, msg.value)});
   return core_->publish(std::move(out), clock::time_point::max());

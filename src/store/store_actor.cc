@@ -3,6 +3,7 @@
 #include "store/reply.hh"
 #include "store/store_registry.hh"
 
+#include "format/bin/frames.hh"
 #include "format/bin/value_codec.hh"
 
 namespace broker::detail {
@@ -129,7 +130,8 @@ void store_actor::send(const std::string& topic, const endpoint_id& receiver,
   bin::encode(cmd, buf);
   std::vector<outgoing_message> msgs;
   msgs.push_back({topic, receiver,
-                  make_command_frame(core_->id(), receiver, topic, buf)});
+                  format::bin::command_frame(core_->id(), receiver, topic,
+                                             buf)});
   // Blocks only while the publish queue is full (slow peers). A command
   // that cannot go out by the deadline is lost like one on a broken link:
   // the channel's acks and retransmissions (channel.hh) recover it.
