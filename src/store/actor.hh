@@ -170,7 +170,7 @@ private:
       guard.unlock();
       on_flush_();
       last_flush = clock::now();
-      spin_until([this] { return pending_.load(std::memory_order_acquire); });
+      spin_.wait([this] { return pending_.load(std::memory_order_acquire); });
       guard.lock();
       if (!mailbox_.empty() || stopping_ || timer_due(clock::now()))
         continue;
@@ -195,6 +195,7 @@ private:
   }
 
   const size_t capacity_;
+  adaptive_spin spin_; // the actor's thread only
   std::function<void()> on_flush_;
   mutable std::mutex mtx_;
   std::condition_variable work_cv_;

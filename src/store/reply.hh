@@ -8,9 +8,9 @@
 // stopped and dropped the request), the waiter learns that at once instead
 // of waiting for its deadline.
 //
-// A waiter spins briefly before sleeping: a query from a tight loop is
-// answered within microseconds, and a futex sleep/wake pair per query would
-// cost more than the query itself.
+// A waiter spins briefly before sleeping (util/spin.hh): a query from a
+// tight loop is answered within a microsecond or two, less than a futex
+// sleep/wake pair would cost.
 
 #include "util/spin.hh"
 
@@ -46,9 +46,10 @@ public:
 
   reply_to make_reply_to() const { return reply_to{st_}; }
 
-  /// Waits for the answer until `deadline`.
-  outcome wait(clock::time_point deadline) {
-    if (spin_until([this] { return st_->done.load(std::memory_order_acquire); }))
+  /// Waits for the answer until `deadline`, spinning first as `spin`
+  /// allows.
+  outcome wait(clock::time_point deadline, adaptive_spin& spin) {
+    if (spin.wait([this] { return st_->done.load(std::memory_order_acquire); }))
       return result();
     std::unique_lock guard{st_->mtx};
     st_->cv.wait_until(guard, deadline, [this] {

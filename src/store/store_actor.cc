@@ -216,7 +216,7 @@ expected<T> store_actor::ask(clock::time_point deadline, Query query) {
     });
   if (!posted)
     return detached();
-  switch (slot.wait(deadline)) {
+  switch (slot.wait(deadline, answer_spin_)) {
     case reply_slot<expected<T>>::outcome::answered:
       return std::move(slot.value());
     case reply_slot<expected<T>>::outcome::abandoned:

@@ -175,6 +175,9 @@ private:
   std::vector<std::pair<clock::time_point, reply_fn<bool>>> idle_waiters_;
   std::vector<std::function<void()>> deferred_answers_;
   std::atomic<bool> stopped_{false};
+  /// How long callers spin for an answer before they sleep (shared by
+  /// all callers: it measures how quickly this store answers).
+  adaptive_spin answer_spin_;
   std::mutex stop_mtx_;
 };
 

@@ -1,18 +1,29 @@
 #pragma once
 
-// Bounded busy-waiting before a blocking wait. Handing a request to another
-// thread and back costs two futex wake-ups (tens of microseconds) when both
-// sides sleep; while requests arrive back to back, a short spin keeps both
-// threads awake and the round trip under a microsecond. The spin is
-// bounded, so an idle thread still goes to sleep at once in CPU terms.
+// Bounded, adaptive busy-waiting before a blocking wait.
+//
+// Handing a request to another thread and back costs two futex wake-ups
+// when both sides sleep. While requests arrive back to back and both
+// threads have a core, a short spin keeps them awake and the round trip
+// under a microsecond. But when the machine is oversubscribed the thread we
+// wait for may not be running at all, and spinning only steals its core:
+// then blocking at once is best. So the spin adapts: a wait that ends
+// quickly within its spin lengthens the next one, one that ends slowly
+// halves it, one that has to block ends spinning until a wait succeeds
+// again (benchmarks/bench_store.py; docs/decisions/0003-stores.md).
+//
+// Spinning yields between looks, so a thread we wait for on our own core
+// can run. On an oversubscribed machine a yield may also hand the core to
+// another process for a whole time slice, which is why slow or failed
+// spins shrink the next ones down to a single yield.
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 namespace broker::detail {
-
-/// How long a thread spins before it sleeps.
-inline constexpr auto spin_budget = std::chrono::microseconds{50};
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -22,25 +33,64 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-/// Calls `pred` until it returns true or `spin_budget` passed.
-/// @returns the last result of `pred`.
-template <class Predicate>
-bool spin_until(Predicate pred) {
-  // A few pure spins first: the answer is often just cache-line latency
-  // away. Then yield, so that on a busy machine the thread we wait for
-  // gets our core if it shares it.
-  for (int i = 0; i < 64; ++i) {
-    if (pred())
-      return true;
-    cpu_relax();
+class adaptive_spin {
+public:
+  /// The longest spin, and the first.
+  static constexpr int64_t max_ns = 50'000;
+  static constexpr int64_t initial_ns = 20'000;
+
+  explicit adaptive_spin(int64_t initial = initial_ns) : budget_ns_(initial) {}
+
+  /// Calls `pred` until it returns true or the current budget passed.
+  /// @returns the last result of `pred`; false means: block now.
+  template <class Predicate>
+  bool wait(Predicate pred) {
+    auto budget = budget_ns_.load(std::memory_order_relaxed);
+    auto until = std::chrono::steady_clock::now()
+                 + std::chrono::nanoseconds{budget};
+    // A few pure spins: the answer is often a cache miss away. Then yield
+    // between looks: if the thread we wait for shares our core, it runs
+    // now. At least once, however small the budget.
+    for (int i = 0; i < 32; ++i) {
+      if (pred()) {
+        grow(budget);
+        return true;
+      }
+      cpu_relax();
+    }
+    int yields = 0;
+    do {
+      std::this_thread::yield();
+      ++yields;
+      if (pred()) {
+        // Found after a yield or two: the other thread runs beside us.
+        // After many: it only ran when we gave up our core, which on a
+        // busy machine may mean a whole time slice per look.
+        if (yields <= 2)
+          grow(budget);
+        else
+          budget_ns_.store(budget / 2, std::memory_order_relaxed);
+        return true;
+      }
+    } while (std::chrono::steady_clock::now() < until);
+    // Failed: the other thread is idle, or not running at all. Either way,
+    // block at once next time.
+    budget_ns_.store(0, std::memory_order_relaxed);
+    return false;
   }
-  auto until = std::chrono::steady_clock::now() + spin_budget;
-  do {
-    if (pred())
-      return true;
-    std::this_thread::yield();
-  } while (std::chrono::steady_clock::now() < until);
-  return pred();
-}
+
+  /// The current budget (tests).
+  int64_t budget_ns() const noexcept {
+    return budget_ns_.load(std::memory_order_relaxed);
+  }
+
+private:
+  void grow(int64_t budget) {
+    budget_ns_.store(std::min(max_ns, budget + budget / 4 + 1'000),
+                     std::memory_order_relaxed);
+  }
+
+  std::atomic<int64_t> budget_ns_;
+};
 
 } // namespace broker::detail

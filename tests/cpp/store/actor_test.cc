@@ -178,16 +178,18 @@ TEST(actor, stop_past_its_drain_deadline_drops_requests_and_their_waiters_learn_
   }
   b.release.set_value();
   stopper.get();
-  EXPECT_EQ(slot.wait(clock_type::now() + 10s),
+  adaptive_spin spin;
+  EXPECT_EQ(slot.wait(clock_type::now() + 10s, spin),
             reply_slot<int>::outcome::abandoned);
 }
 
 TEST(reply_slot, answered_timed_out_and_abandoned) {
+  adaptive_spin spin;
   {
     reply_slot<std::string> slot;
     auto reply = slot.make_reply_to();
     std::thread t{[reply] { reply("hi"); }};
-    EXPECT_EQ(slot.wait(clock_type::now() + 10s),
+    EXPECT_EQ(slot.wait(clock_type::now() + 10s, spin),
               reply_slot<std::string>::outcome::answered);
     EXPECT_EQ(slot.value(), "hi");
     t.join();
@@ -195,7 +197,7 @@ TEST(reply_slot, answered_timed_out_and_abandoned) {
   {
     reply_slot<int> slot;
     auto reply = slot.make_reply_to();
-    EXPECT_EQ(slot.wait(clock_type::now() + 10ms),
+    EXPECT_EQ(slot.wait(clock_type::now() + 10ms, spin),
               reply_slot<int>::outcome::timed_out);
     reply(1); // late: nobody listens, nothing breaks
   }
@@ -205,7 +207,7 @@ TEST(reply_slot, answered_timed_out_and_abandoned) {
       auto reply = slot.make_reply_to();
       auto copy = reply; // only the last copy going away counts
     }
-    EXPECT_EQ(slot.wait(clock_type::now() + 10s),
+    EXPECT_EQ(slot.wait(clock_type::now() + 10s, spin),
               reply_slot<int>::outcome::abandoned);
   }
 }
