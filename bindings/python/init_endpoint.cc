@@ -129,6 +129,21 @@ void def_seconds(Class& cls, const char* name, double broker_options::*member,
     doc);
 }
 
+// A count option that must be at least 1.
+template <class Class>
+void def_count(Class& cls, const char* name, size_t broker_options::*member,
+               const char* doc) {
+  auto err = std::string{name} + " must be >= 1";
+  cls.def_property(
+    name, [member](const broker_options& o) { return o.*member; },
+    [member, err](broker_options& o, size_t n) {
+      if (n == 0)
+        throw py::value_error(err);
+      o.*member = n;
+    },
+    doc);
+}
+
 std::string topic_string(py::handle t) {
   if (py::isinstance<topic>(t))
     return t.cast<const topic&>().string();
@@ -414,17 +429,16 @@ void init_endpoint(py::module_& m) {
     .def_readwrite("peer_buffer_size", &broker_options::peer_buffer_size)
     .def_readwrite("peer_overflow_policy",
                    &broker_options::peer_overflow_policy)
-    .def_readwrite("bye_timeout", &broker_options::bye_timeout)
-    .def_property(
-      "max_pending_connections",
-      [](const broker_options& o) { return o.max_pending_connections; },
-      [](broker_options& o, size_t n) {
-        if (n == 0)
-          throw py::value_error("max_pending_connections must be >= 1");
-        o.max_pending_connections = n;
-      },
-      "Accepted connections that may be in their handshake at once; beyond "
-      "it the oldest is dropped.");
+    .def_readwrite("bye_timeout", &broker_options::bye_timeout);
+  def_count(options, "max_pending_connections",
+            &broker_options::max_pending_connections,
+            "Accepted connections that may be in their handshake at once; "
+            "beyond it the oldest is dropped.");
+  def_count(options, "publish_queue_size", &broker_options::publish_queue_size,
+            "Messages local publishers may queue before publish() blocks.");
+  def_count(options, "status_queue_size", &broker_options::status_queue_size,
+            "Events each status subscriber buffers; beyond it the oldest is "
+            "dropped.");
   def_seconds(options, "handshake_timeout", &broker_options::handshake_timeout,
               false,
               "Seconds a new connection may take for its TLS and Broker "

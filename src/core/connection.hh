@@ -11,6 +11,7 @@
 #include "net/stream.hh"
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,32 +21,7 @@
 
 namespace broker::detail {
 
-struct connection;
-
-/// A peering the user asked for with peer(): where to dial, how often to
-/// retry, who waits for the outcome.
-struct connector {
-  std::string address;
-  uint16_t port = 0;
-  double retry = 0;
-  net::loop::timer_id timer = 0;
-  connection* conn = nullptr;
-  std::optional<endpoint_id> peer;
-  std::vector<std::function<void(bool)>> waiters;
-  bool ever_peered = false;
-  bool unpeering = false;
-
-  /// Tells everyone waiting for the outcome.
-  void answer(bool peered) {
-    auto ws = std::move(waiters);
-    waiters.clear();
-    for (auto& w : ws)
-      w(peered);
-  }
-};
-
-/// Where a connector dials: connectors are keyed by it.
-using dial_key = std::pair<std::string, uint16_t>;
+struct connector; // core/connectors.hh
 
 /// Which frames a full peer buffer may refuse: data frames are subject to
 /// the peer's overflow policy; control frames (routing, pongs, overlay
@@ -76,6 +52,35 @@ struct connection {
   std::string removal_reason; // for the PeerRemoved status, when not unpeer
 
   explicit connection(handshake::role r) : hs(r) {}
+};
+
+/// Accepted connections still in their TLS or Broker handshake, oldest
+/// first, so that at most a given number of them hold sockets.
+class pending_streams {
+public:
+  /// Adds `s`; returns the streams beyond `cap` (oldest first), which the
+  /// caller drops.
+  std::vector<std::shared_ptr<net::stream>>
+  admit(const std::shared_ptr<net::stream>& s, size_t cap);
+
+  /// `s` finished its handshake.
+  void forget(const std::shared_ptr<net::stream>& s);
+
+private:
+  std::deque<std::weak_ptr<net::stream>> streams_;
+};
+
+/// Streams of removed connections that still write out their queues:
+/// shutdown waits for them, so that every socket really closes.
+class closing_streams {
+public:
+  void add(std::shared_ptr<net::stream> s);
+  /// Whether all have closed (forgetting those that did).
+  bool all_closed();
+  void abort_all();
+
+private:
+  std::vector<std::shared_ptr<net::stream>> streams_;
 };
 
 /// The status context of a connection: the peer's id once known, and the

@@ -1,5 +1,7 @@
 #include "core/core.hh"
 
+#include "util/assert.hh"
+
 #include <filesystem>
 #include <future>
 #include <stdexcept>
@@ -172,12 +174,14 @@ void core::remove_participant(participant_id id) {
 
 bool core::publish_from(participant_id id, std::vector<outgoing_message> msgs,
                         clock::time_point deadline) {
+  BROKER_ASSERT(!loop_.in_loop_thread());
   for (auto& msg : msgs)
     msg.from = id;
   return publish(std::move(msgs), deadline);
 }
 
 void core::route_from(participant_id id, outgoing_message msg) {
+  BROKER_ASSERT(loop_.in_loop_thread());
   msg.from = id;
   router_.route_now(msg);
 }
@@ -285,6 +289,7 @@ void core::unsubscribe_status(const std::shared_ptr<status_queue>& q) {
 // -- shutdown ----------------------------------------------------------------------
 
 void core::shutdown() {
+  BROKER_ASSERT(!loop_.in_loop_thread());
   std::unique_lock guard{shutdown_mtx_};
   if (stopped_)
     return;

@@ -125,7 +125,8 @@ void local_consumers::deliver_data(const std::string& topic,
         continue; // closing anyway: drop rather than grow
       if (!msg && !(msg = make()))
         return;
-      if (sub.queue->push(msg) && from.peer && backpressure_) {
+      if (sub.queue->push(msg) == push_result::now_full && from.peer
+          && backpressure_) {
         // Stop reading from this peer until the subscriber catches up
         // (resume_paused runs when its queue drains).
         from.peer->stream->pause_reading();

@@ -1,6 +1,10 @@
 #include "core/peer_manager.hh"
 
+#include "util/assert.hh"
+
 #include "format/bin/frames.hh"
+
+#include <algorithm>
 
 namespace broker::detail {
 
@@ -40,14 +44,14 @@ peer_manager::peer_manager(const configuration& cfg, const endpoint_id& id,
 peer_manager::~peer_manager() = default;
 
 timespan peer_manager::handshake_timeout() const {
-  return std::chrono::duration_cast<timespan>(
-    std::chrono::duration<double>(cfg_.options.handshake_timeout));
+  return seconds_to_timespan(cfg_.options.handshake_timeout);
 }
 
 // -- listening ---------------------------------------------------------------------
 
 expected<uint16_t> peer_manager::listen(const std::string& address,
                                         uint16_t port) {
+  BROKER_ASSERT(loop_.in_loop_thread());
   auto l = net::listener::make(
     loop_, address, port, tls_, handshake_timeout(),
     [this](const std::shared_ptr<net::stream>& s) { on_arrival(s); },
@@ -62,25 +66,14 @@ expected<uint16_t> peer_manager::listen(const std::string& address,
 }
 
 void peer_manager::on_arrival(const std::shared_ptr<net::stream>& s) {
-  // Forget those that finished (peered or closed), then make room.
-  std::erase_if(pending_, [](const std::weak_ptr<net::stream>& w) {
-    auto sp = w.lock();
-    return !sp || sp->closed();
-  });
-  pending_.push_back(s);
-  while (pending_.size() > cfg_.options.max_pending_connections) {
-    auto oldest = pending_.front().lock();
-    pending_.pop_front();
-    if (!oldest)
-      continue;
-    auto why = "more than " + std::to_string(cfg_.options.max_pending_connections)
+  auto cap = cfg_.options.max_pending_connections;
+  for (auto& oldest : pending_.admit(s, cap)) {
+    auto why = "more than " + std::to_string(cap)
                + " connections in their handshake: dropped the oldest";
-    connection* owner = nullptr;
-    for (auto& l : links_)
-      if (l->conn.stream == oldest)
-        owner = &l->conn;
-    if (owner) {
-      drop(*owner, ec::peer_timeout, why);
+    auto i = std::find_if(links_.begin(), links_.end(),
+                          [&](auto& l) { return l->conn.stream == oldest; });
+    if (i != links_.end()) {
+      drop((*i)->conn, ec::peer_timeout, why);
     } else {
       // Still in its TLS handshake: the core has not seen it yet.
       oldest->abort();
@@ -260,9 +253,7 @@ void peer_manager::on_peered(connection& c) {
     return;
   }
   c.peered = true;
-  std::erase_if(pending_, [&c](const std::weak_ptr<net::stream>& w) {
-    return w.lock() == c.stream;
-  });
+  pending_.forget(c.stream);
   if (c.handshake_timer) {
     loop_.cancel(c.handshake_timer);
     c.handshake_timer = 0;
@@ -285,27 +276,22 @@ void peer_manager::on_peered(connection& c) {
 
 void peer_manager::peer(const std::string& address, uint16_t port,
                         double retry, std::function<void(bool)> done) {
+  BROKER_ASSERT(loop_.in_loop_thread());
   if (shutting_down_) {
     done(false);
     return;
   }
-  dial_key key{address, port};
-  if (auto i = connectors_.find(key); i != connectors_.end()) {
-    auto& c = *i->second;
-    c.retry = retry;
-    if ((c.conn && c.conn->peered) || (c.peer && router_.is_peered(*c.peer)))
+  if (auto* c = connectors_.find(dial_key{address, port})) {
+    c->retry = retry;
+    if ((c->conn && c->conn->peered)
+        || (c->peer && router_.is_peered(*c->peer)))
       done(true);
     else
-      c.waiters.push_back(std::move(done));
+      c->waiters.push_back(std::move(done));
     return;
   }
-  auto c = std::make_unique<connector>();
-  c->address = address;
-  c->port = port;
-  c->retry = retry;
-  c->waiters.push_back(std::move(done));
-  auto& ref = *c;
-  connectors_.emplace(key, std::move(c));
+  auto& ref = connectors_.add(address, port, retry);
+  ref.waiters.push_back(std::move(done));
   connect(ref);
 }
 
@@ -314,36 +300,34 @@ void peer_manager::connect(connector& c) {
   dial_key key{c.address, c.port};
   net::connect(loop_, c.address, c.port, tls_, handshake_timeout(),
                [this, key](expected<std::shared_ptr<net::stream>> s) {
-                 auto i = connectors_.find(key);
-                 if (i == connectors_.end() || shutting_down_) {
+                 auto* c = connectors_.find(key);
+                 if (!c || shutting_down_) {
                    if (s)
                      (*s)->abort();
                    return;
                  }
-                 auto& c = *i->second;
                  if (!s) {
-                   on_connect_failed(c, s.error());
+                   on_connect_failed(*c, s.error());
                    return;
                  }
                  start_connection(std::move(*s), handshake::role::connector,
-                                  &c);
+                                  c);
                });
 }
 
 void peer_manager::retry_later(connector& c, timespan delay) {
   dial_key key{c.address, c.port};
   c.timer = loop_.schedule(delay, [this, key] {
-    auto i = connectors_.find(key);
-    if (i == connectors_.end() || shutting_down_)
+    auto* con = connectors_.find(key);
+    if (!con || shutting_down_)
       return;
-    auto& con = *i->second;
-    con.timer = 0;
+    con->timer = 0;
     // A peering made meanwhile over another connection (a dial race or
     // the peer dialling us) counts as ours.
-    if (con.peer && router_.is_peered(*con.peer))
-      adopt_peering(con, *con.peer);
+    if (con->peer && router_.is_peered(*con->peer))
+      adopt_peering(*con, *con->peer);
     else
-      connect(con);
+      connect(*con);
   });
 }
 
@@ -358,10 +342,9 @@ void peer_manager::on_connect_failed(connector& c, const error& err) {
                        ctx, err.message());
   c.answer(false);
   if (c.retry > 0 && !shutting_down_ && !c.unpeering)
-    retry_later(c, std::chrono::duration_cast<timespan>(
-                     std::chrono::duration<double>(c.retry)));
+    retry_later(c, seconds_to_timespan(c.retry));
   else
-    connectors_.erase(dial_key{c.address, c.port});
+    connectors_.erase(c);
 }
 
 // -- ending ------------------------------------------------------------------------
@@ -444,7 +427,7 @@ void peer_manager::on_connection_gone(connection& c, const error& reason) {
     // later attempts are spaced by `retry`.
     retry_later(*origin, 1ms);
   } else if (was_peered) {
-    connectors_.erase(dial_key{origin->address, origin->port});
+    connectors_.erase(*origin);
   } else {
     on_connect_failed(*origin,
                       reason.code() == ec::none
@@ -461,11 +444,7 @@ void peer_manager::remove_connection(connection& c) {
     auto keep = *i;
     links_.erase(i);
     loop_.post([keep] {});
-    // A closing stream still writes out its queue; shutdown waits for
-    // it (await_flushed) so that its socket really closes.
-    std::erase_if(closing_streams_, [](auto& s) { return s->closed(); });
-    if (!keep->conn.stream->closed())
-      closing_streams_.push_back(keep->conn.stream);
+    closing_.add(keep->conn.stream);
     return;
   }
 }
@@ -478,8 +457,7 @@ void peer_manager::send_bye(connection& c) {
                                       bin::internal_topic,
                                       bin::bye_payload(id)));
   auto weak = std::weak_ptr<net::stream>(c.stream);
-  auto timeout = std::chrono::duration_cast<timespan>(
-    std::chrono::duration<double>(cfg_.options.bye_timeout));
+  auto timeout = seconds_to_timespan(cfg_.options.bye_timeout);
   auto* cp = &c;
   c.bye_timer = loop_.schedule(timeout, [this, cp, weak] {
     // No pong in time: close anyway. `weak` tells whether cp still lives.
@@ -494,17 +472,17 @@ void peer_manager::send_bye(connection& c) {
 
 void peer_manager::unpeer(const std::string& address, uint16_t port,
                           std::function<void(bool)> done) {
-  auto i = connectors_.find(dial_key{address, port});
-  bool found = i != connectors_.end();
+  BROKER_ASSERT(loop_.in_loop_thread());
+  auto* c = connectors_.find(dial_key{address, port});
+  bool found = c != nullptr;
   connection* target = nullptr;
   if (found) {
-    auto& c = *i->second;
-    c.unpeering = true;
-    if (c.timer)
-      loop_.cancel(c.timer);
-    c.answer(false);
-    target = c.conn;
-    connectors_.erase(i);
+    c->unpeering = true;
+    if (c->timer)
+      loop_.cancel(c->timer);
+    c->answer(false);
+    target = c->conn;
+    connectors_.erase(*c);
     if (target)
       target->origin = nullptr;
   } else {
@@ -532,6 +510,7 @@ void peer_manager::unpeer(const std::string& address, uint16_t port,
 // -- queries -----------------------------------------------------------------------
 
 std::vector<peer_info> peer_manager::peers() const {
+  BROKER_ASSERT(loop_.in_loop_thread());
   std::vector<peer_info> result;
   for (auto& [id, c] : router_.peered()) {
     peer_info info;
@@ -541,35 +520,19 @@ std::vector<peer_info> peer_manager::peers() const {
                  | (c->origin ? peer_flag_outbound : peer_flag_inbound);
     result.push_back(std::move(info));
   }
-  for (auto& [key, c] : connectors_) {
-    if (c->conn && c->conn->peered)
-      continue;
-    // Resolved as redundant: the peering runs over another connection.
-    if (!c->conn && c->peer && router_.is_peered(*c->peer))
-      continue;
-    peer_info info;
-    if (c->peer)
-      info.peer.node = *c->peer;
-    info.peer.network = network_info{c->address, c->port, c->retry};
-    info.status = c->ever_peered ? peer_status::reconnecting
-                                 : peer_status::connecting;
-    info.flags = peer_flag_remote | peer_flag_outbound;
-    result.push_back(std::move(info));
-  }
+  connectors_.append_unpeered(
+    result, [this](const endpoint_id& id) { return router_.is_peered(id); });
   return result;
 }
 
 // -- shutdown ----------------------------------------------------------------------
 
 void peer_manager::shutdown(std::function<void()> done) {
+  BROKER_ASSERT(loop_.in_loop_thread());
   shutting_down_ = true;
   for (auto& l : listeners_)
     l->close();
-  for (auto& [key, c] : connectors_) {
-    if (c->timer)
-      loop_.cancel(c->timer);
-    c->answer(false);
-  }
+  connectors_.cancel_all(loop_);
   on_shutdown_done_ = std::move(done);
   // BYE to every peer; finish when all answered or timed out.
   std::vector<connection*> peers;
@@ -606,17 +569,14 @@ void peer_manager::await_flushed(std::chrono::steady_clock::time_point deadline)
       flushed = false;
   // Connections already removed (e.g. after the BYE pong) may still be
   // writing: stopping the loop now would leave their sockets open forever.
-  std::erase_if(closing_streams_, [](auto& s) { return s->closed(); });
-  if (!closing_streams_.empty())
+  if (!closing_.all_closed())
     flushed = false;
   if (!flushed && std::chrono::steady_clock::now() < deadline) {
     loop_.schedule(1ms, [this, deadline] { await_flushed(deadline); });
     return;
   }
   // Out of time: close what is left rather than leak open sockets.
-  for (auto& s : closing_streams_)
-    s->abort();
-  closing_streams_.clear();
+  closing_.abort_all();
   for (auto& l : links_)
     if (!l->conn.stream->closed())
       l->conn.stream->abort();

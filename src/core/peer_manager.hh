@@ -10,6 +10,7 @@
 #include "broker/expected.hh"
 #include "broker/peer_info.hh"
 #include "core/connection.hh"
+#include "core/connectors.hh"
 #include "core/router.hh"
 #include "core/statuses.hh"
 #include "format/bin/handshake.hh"
@@ -100,11 +101,9 @@ private:
 
   std::vector<std::shared_ptr<net::listener>> listeners_;
   std::set<std::shared_ptr<link>> links_;
-  // Streams of removed connections still writing out their queues.
-  std::vector<std::shared_ptr<net::stream>> closing_streams_;
-  std::map<dial_key, std::unique_ptr<connector>> connectors_;
-  // Accepted connections still in their handshake, oldest first.
-  std::deque<std::weak_ptr<net::stream>> pending_;
+  closing_streams closing_;
+  connector_set connectors_;
+  pending_streams pending_;
   uint64_t bye_counter_ = 0;
   bool shutting_down_ = false;
   std::function<void()> on_shutdown_done_;

@@ -16,6 +16,10 @@
 
 namespace broker::detail {
 
+/// What a push did: the queue still has room, is now at (or over)
+/// capacity, or was closed (the item is dropped).
+enum class push_result { has_room, now_full, closed };
+
 template <class T>
 class bounded_queue {
 public:
@@ -23,12 +27,12 @@ public:
 
   explicit bounded_queue(size_t capacity) : capacity_(capacity ? capacity : 1) {}
 
-  /// Adds an item (I/O thread). Never blocks: the caller decides what to do
-  /// when this returns true, i.e. the queue is now at or over capacity.
-  bool push(T item) {
+  /// Adds an item (I/O thread). Never blocks, and never refuses an open
+  /// queue: the caller decides what to do when it is now_full.
+  push_result push(T item) {
     std::unique_lock guard{mtx_};
     if (closed_)
-      return false;
+      return push_result::closed;
     queue_.push_back(std::move(item));
     if (queue_.size() == 1) {
       if (fd_used_)
@@ -37,9 +41,9 @@ public:
     }
     if (queue_.size() >= capacity_) {
       full_ = true;
-      return true;
+      return push_result::now_full;
     }
-    return false;
+    return push_result::has_room;
   }
 
   /// Adds an item, dropping the oldest when full (status queues).

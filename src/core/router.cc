@@ -1,5 +1,7 @@
 #include "core/router.hh"
 
+#include "util/assert.hh"
+
 #include "format/bin/frames.hh"
 #include "format/bin/overlay_update.hh"
 #include "format/bin/value_codec.hh"
@@ -9,14 +11,6 @@
 namespace broker::detail {
 
 namespace bin = format::bin;
-
-namespace {
-
-timespan seconds(double x) {
-  return std::chrono::duration_cast<timespan>(std::chrono::duration<double>(x));
-}
-
-} // namespace
 
 router::router(const configuration& cfg, const endpoint_id& id,
                net::loop& loop, statuses& st, local_consumers& locals,
@@ -38,6 +32,7 @@ connection* router::peered(const endpoint_id& id) const {
 }
 
 void router::add_peer(connection& c) {
+  BROKER_ASSERT(loop_.in_loop_thread());
   peered_.emplace(*c.hs.peer(), &c);
   c.filter = c.hs.peer_filter();
   publish_reachable();
@@ -49,6 +44,7 @@ void router::add_peer(connection& c) {
 }
 
 void router::remove_peer(connection& c) {
+  BROKER_ASSERT(loop_.in_loop_thread());
   auto peer = *c.hs.peer();
   peered_.erase(peer);
   locals_.forget(&c);
@@ -98,6 +94,7 @@ void router::stop() {
 // -- incoming ----------------------------------------------------------------------
 
 void router::handle_envelope(connection& c, std::span<const std::byte> payload) {
+  BROKER_ASSERT(loop_.in_loop_thread());
   auto env = bin::read_envelope(payload);
   if (!env) {
     owner_->drop(c, ec::invalid_message, env.error().message());
@@ -245,8 +242,8 @@ void router::on_written() {
 
 bool router::must_wait(const std::vector<connection*>& targets) {
   auto now = std::chrono::steady_clock::now();
-  auto grace = seconds(cfg_.options.peer_full_grace);
-  auto bound = seconds(cfg_.options.publish_stall_timeout);
+  auto grace = seconds_to_timespan(cfg_.options.peer_full_grace);
+  auto bound = seconds_to_timespan(cfg_.options.publish_stall_timeout);
   // While another target has room, a full peer gets only the grace period
   // (buffers fill for a moment even at fast consumers); when all are full,
   // the publisher waits up to the stall bound.
@@ -366,11 +363,13 @@ void router::route_outgoing(const outgoing_message& msg,
 }
 
 void router::route_now(const outgoing_message& msg) {
+  BROKER_ASSERT(loop_.in_loop_thread());
   if (!stopping_)
     route_outgoing(msg, targets_of(msg));
 }
 
 void router::drain_publish_queue() {
+  BROKER_ASSERT(loop_.in_loop_thread());
   waiting_for_writes_ = false;
   // Works in batches: one lock per batch, and the targets of a run of
   // messages on the same topic are computed once.
@@ -457,6 +456,7 @@ bool router::overlay_routed(const connection& c) const noexcept {
 }
 
 void router::refresh_routing() {
+  BROKER_ASSERT(loop_.in_loop_thread());
   // What we want in the overlay: our own topics and, when we relay, those
   // of our real Broker peers (the overlay brings their messages to us).
   auto wants = local_filter();

@@ -13,6 +13,8 @@ from __future__ import annotations
 import inspect
 import pathlib
 import re
+import subprocess
+import sys
 import types
 
 import pytest
@@ -168,3 +170,13 @@ def test_the_type_stub_names_only_what_the_extension_has():
         except AttributeError:
             missing.append(dotted)
     assert missing == []
+
+
+def test_the_type_stub_is_generated_from_the_extension():
+    # scripts/gen-stubs regenerates broker/_broker.pyi from the installed
+    # extension; a binding changed without regenerating it fails here.
+    root = pathlib.Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, str(root / "scripts" / "gen-stubs"), "--check"],
+        capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

@@ -35,10 +35,10 @@ TEST(Queue, PushReportsFullAndDrainCallbackFiresAtHalf) {
   bounded_queue<int> q{4};
   int drained = 0;
   q.on_drained([&] { ++drained; });
-  EXPECT_FALSE(q.push(1));
-  EXPECT_FALSE(q.push(2));
-  EXPECT_FALSE(q.push(3));
-  EXPECT_TRUE(q.push(4));
+  EXPECT_EQ(q.push(1), push_result::has_room);
+  EXPECT_EQ(q.push(2), push_result::has_room);
+  EXPECT_EQ(q.push(3), push_result::has_room);
+  EXPECT_EQ(q.push(4), push_result::now_full);
   EXPECT_TRUE(q.full());
   q.pop(1);
   EXPECT_EQ(drained, 0);
@@ -69,6 +69,6 @@ TEST(Queue, WaitReturnsOnPushTimeoutOrClose) {
   std::thread closer{[&] { q.close(); }};
   EXPECT_FALSE(q.wait_until(std::chrono::steady_clock::now() + 10s));
   closer.join();
-  EXPECT_FALSE(q.push(1)); // ignored after close
+  EXPECT_EQ(q.push(1), push_result::closed); // ignored after close
   EXPECT_EQ(q.size(), 0u);
 }
