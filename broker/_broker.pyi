@@ -874,6 +874,14 @@ class BrokerOptions:
     def status_queue_size(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
+    def subscriber_overflow_policy(self) -> OverflowPolicy:
+        """
+        What a local subscriber whose queue stays full gets.
+        """
+    @subscriber_overflow_policy.setter
+    def subscriber_overflow_policy(self, arg0: OverflowPolicy) -> None:
+        ...
+    @property
     def ttl(self) -> int:
         ...
     @ttl.setter

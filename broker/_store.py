@@ -11,10 +11,13 @@ _MISSING = object()
 class Store:
     """A key-value store replicated from one master to its clones.
 
-    Queries block until answered (a clone answers from its replica); a
-    missing key is ``None`` (pass ``default=`` to tell it from a stored
-    none). Mutations return at once; ``await_idle()`` waits until they are
-    applied everywhere. ``expiry`` is in seconds (or a timedelta /
+    Queries block until answered (a clone answers from its replica), for at
+    most 10 s, then raise ``RuntimeError``; a missing key is ``None`` (pass
+    ``default=`` to tell it from a stored none). Mutations return once
+    queued; a later query through this store sees them, ``await_idle()``
+    (default timeout 15 s) waits until they are applied everywhere. After
+    ``reset()`` or the endpoint's shutdown every call raises
+    ``RuntimeError``. ``expiry`` is in seconds (or a timedelta /
     ``broker.Timespan``) after which the key disappears on master and clones.
     """
 

@@ -429,6 +429,9 @@ void init_endpoint(py::module_& m) {
     .def_readwrite("peer_buffer_size", &broker_options::peer_buffer_size)
     .def_readwrite("peer_overflow_policy",
                    &broker_options::peer_overflow_policy)
+    .def_readwrite("subscriber_overflow_policy",
+                   &broker_options::subscriber_overflow_policy,
+                   "What a local subscriber whose queue stays full gets.")
     .def_readwrite("bye_timeout", &broker_options::bye_timeout)
     .def_readwrite("web_socket_overflow_policy",
                    &broker_options::web_socket_overflow_policy);

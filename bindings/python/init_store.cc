@@ -1,6 +1,10 @@
 // Bindings of data stores: broker._broker._Store, attach_master/clone.
-// Queries wait with the GIL released; errors follow real Broker's Python
-// conventions (a missing key is None), other failures raise.
+// Every call that posts to a store's thread runs with the GIL released,
+// mutations too (they wait while the store's queue is full). Errors follow
+// real Broker's Python conventions (a missing key is None); other failures
+// raise: TypeError for a type clash, RuntimeError when the store is
+// detached, the endpoint shut down or the store did not answer in time,
+// ValueError otherwise.
 #include "init.hh"
 
 #include "convert.hh"
@@ -34,9 +38,24 @@ store::expiry_type expiry_of(py::handle x) {
 
 [[noreturn]] void raise(const error& err) {
   auto msg = err.to_string();
-  if (err.code() == ec::type_clash)
-    throw py::type_error(msg);
-  throw py::value_error(msg);
+  switch (err.code()) {
+    case ec::type_clash:
+      throw py::type_error(msg);
+    case ec::shutting_down:
+    case ec::request_timeout:
+    case ec::backend_failure:
+      throw std::runtime_error(msg);
+    default:
+      throw py::value_error(msg);
+  }
+}
+
+/// Posts a mutation without the GIL; raises if it was not queued.
+template <class F>
+void mutate(F&& f) {
+  auto res = without_gil(std::forward<F>(f));
+  if (!res)
+    raise(res.error());
 }
 
 /// A missing key (or missing index) is None, as in real Broker; `dflt`
@@ -107,69 +126,99 @@ void init_store(py::module_& m) {
     .def(
       "await_idle",
       [](store& s, std::optional<double> timeout) {
-        auto deadline = timeout
-                          ? store::clock::now()
-                              + std::chrono::duration_cast<
-                                store::clock::duration>(
-                                std::chrono::duration<double>(*timeout))
-                          : store::clock::time_point::max();
+        // No timeout: real Broker's default (15 s), never forever.
+        if (!timeout)
+          return without_gil([&] { return s.await_idle(); });
+        auto deadline = store::clock::now()
+                        + std::chrono::duration_cast<store::clock::duration>(
+                          std::chrono::duration<double>(*timeout));
         return without_gil([&] { return s.await_idle(deadline); });
       },
       py::arg("timeout") = py::none())
     .def(
       "put",
       [](store& s, py::handle key, py::handle value, py::handle expiry) {
-        s.put(to_data(key), to_data(value), expiry_of(expiry));
+        auto k = to_data(key);
+        auto v = to_data(value);
+        auto e = expiry_of(expiry);
+        mutate([&] { return s.put(std::move(k), std::move(v), e); });
       },
       py::arg("key"), py::arg("value"), py::arg("expiry") = py::none())
-    .def("erase", [](store& s, py::handle key) { s.erase(to_data(key)); })
-    .def("clear", &store::clear)
+    .def("erase",
+         [](store& s, py::handle key) {
+           auto k = to_data(key);
+           mutate([&] { return s.erase(std::move(k)); });
+         })
+    .def("clear", [](store& s) { mutate([&] { return s.clear(); }); })
     .def(
       "increment",
       [](store& s, py::handle key, py::handle amount, py::handle expiry) {
-        s.increment(to_data(key), to_data(amount), expiry_of(expiry));
+        auto k = to_data(key);
+        auto a = to_data(amount);
+        auto e = expiry_of(expiry);
+        mutate([&] { return s.increment(std::move(k), std::move(a), e); });
       },
       py::arg("key"), py::arg("amount"), py::arg("expiry") = py::none())
     .def(
       "decrement",
       [](store& s, py::handle key, py::handle amount, py::handle expiry) {
-        s.decrement(to_data(key), to_data(amount), expiry_of(expiry));
+        auto k = to_data(key);
+        auto a = to_data(amount);
+        auto e = expiry_of(expiry);
+        mutate([&] { return s.decrement(std::move(k), std::move(a), e); });
       },
       py::arg("key"), py::arg("amount"), py::arg("expiry") = py::none())
     .def(
       "append",
       [](store& s, py::handle key, py::handle str, py::handle expiry) {
-        s.append(to_data(key), to_data(str), expiry_of(expiry));
+        auto k = to_data(key);
+        auto x = to_data(str);
+        auto e = expiry_of(expiry);
+        mutate([&] { return s.append(std::move(k), std::move(x), e); });
       },
       py::arg("key"), py::arg("s"), py::arg("expiry") = py::none())
     .def(
       "insert_into",
       [](store& s, py::handle key, py::handle index, py::handle value,
          py::handle expiry, bool has_value) {
-        if (has_value)
-          s.insert_into(to_data(key), to_data(index), to_data(value),
-                        expiry_of(expiry));
-        else
-          s.insert_into(to_data(key), to_data(index), expiry_of(expiry));
+        auto k = to_data(key);
+        auto i = to_data(index);
+        auto e = expiry_of(expiry);
+        if (has_value) {
+          auto v = to_data(value);
+          mutate([&] {
+            return s.insert_into(std::move(k), std::move(i), std::move(v), e);
+          });
+        } else {
+          mutate([&] { return s.insert_into(std::move(k), std::move(i), e); });
+        }
       },
       py::arg("key"), py::arg("index"), py::arg("value"), py::arg("expiry"),
       py::arg("has_value"))
     .def(
       "remove_from",
       [](store& s, py::handle key, py::handle index, py::handle expiry) {
-        s.remove_from(to_data(key), to_data(index), expiry_of(expiry));
+        auto k = to_data(key);
+        auto i = to_data(index);
+        auto e = expiry_of(expiry);
+        mutate([&] { return s.remove_from(std::move(k), std::move(i), e); });
       },
       py::arg("key"), py::arg("index"), py::arg("expiry") = py::none())
     .def(
       "push",
       [](store& s, py::handle key, py::handle value, py::handle expiry) {
-        s.push(to_data(key), to_data(value), expiry_of(expiry));
+        auto k = to_data(key);
+        auto v = to_data(value);
+        auto e = expiry_of(expiry);
+        mutate([&] { return s.push(std::move(k), std::move(v), e); });
       },
       py::arg("key"), py::arg("value"), py::arg("expiry") = py::none())
     .def(
       "pop",
       [](store& s, py::handle key, py::handle expiry) {
-        s.pop(to_data(key), expiry_of(expiry));
+        auto k = to_data(key);
+        auto e = expiry_of(expiry);
+        mutate([&] { return s.pop(std::move(k), e); });
       },
       py::arg("key"), py::arg("expiry") = py::none())
     .def("reset", [](store& s) { without_gil([&] { s.reset(); }); });

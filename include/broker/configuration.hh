@@ -34,6 +34,10 @@ struct broker_options {
   /// Messages buffered per peer before the overflow policy applies.
   size_t peer_buffer_size = 2048;
   overflow_policy peer_overflow_policy = overflow_policy::disconnect;
+  /// What a local subscriber whose queue (qsize) stays full gets
+  /// (docs/decisions/0007-flow-control.md; ours: real Broker has no such
+  /// setting). disconnect closes the subscriber.
+  overflow_policy subscriber_overflow_policy = overflow_policy::drop_oldest;
   /// How long a local publisher waits while every peer its message goes to
   /// has a full buffer, before their overflow policy applies, in seconds
   /// (ours; real Broker never makes a publisher wait).

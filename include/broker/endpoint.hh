@@ -35,6 +35,7 @@ class client;
 
 namespace detail {
 class core;
+class store_registry;
 template <class T>
 class bounded_queue;
 } // namespace detail
@@ -231,8 +232,10 @@ public:
 
   // -- lifetime ---------------------------------------------------------------
 
-  /// Says BYE to peers, flushes pending messages, stops the I/O thread.
-  /// Idempotent. Blocks (at most the configured BYE timeout).
+  /// Stops the stores attached here (their handles then fail with
+  /// ec::shutting_down), says BYE to peers, flushes pending messages, stops
+  /// the I/O thread. Idempotent. Blocks (at most the configured BYE timeout
+  /// plus what stores need to finish queued writes).
   void shutdown();
 
   /// @returns whether shutdown() ran.
@@ -250,9 +253,8 @@ private:
   std::mutex ws_mtx_;
   std::shared_ptr<websocket::server> ws_server_;
   std::map<std::string, std::shared_ptr<websocket::client>> ws_clients_;
-  // The masters attached here, for a second attach_master of the same name.
-  std::mutex masters_mtx_;
-  std::map<std::string, std::weak_ptr<detail::store_lease>> masters_;
+  // The masters and clones attached here.
+  std::shared_ptr<detail::store_registry> stores_;
 };
 
 } // namespace broker

@@ -4,7 +4,9 @@
 
 #include "core/core.hh"
 #include "format/bin/frames.hh"
-#include "store/store_actor.hh"
+#include "store/clone.hh"
+#include "store/master.hh"
+#include "store/store_registry.hh"
 
 #include <future>
 
@@ -115,7 +117,8 @@ void status_subscriber::reset() {
 // -- endpoint ----------------------------------------------------------------------
 
 endpoint::endpoint(configuration cfg)
-  : core_(std::make_shared<detail::core>(std::move(cfg))) {
+  : core_(std::make_shared<detail::core>(std::move(cfg))),
+    stores_(std::make_shared<detail::store_registry>()) {
   core_->start();
   start_web_socket_from_env();
 }
@@ -232,34 +235,40 @@ endpoint::make_status_subscriber(bool receive_statuses) {
     new status_subscriber(core_, std::move(q))};
 }
 
+namespace {
+
+detail::backend_kind to_kind(backend_type type) {
+  switch (type) {
+    case backend_type::memory:
+      return detail::backend_kind::memory;
+    case backend_type::sqlite:
+      return detail::backend_kind::sqlite;
+    case backend_type::rocksdb:
+      return detail::backend_kind::rocksdb;
+  }
+  // An out-of-range value cast from Python or C: refused by the backend.
+  return static_cast<detail::backend_kind>(type);
+}
+
+} // namespace
+
 expected<std::unique_ptr<store>>
 endpoint::attach_master(const std::string& name, backend_type type,
                         const backend_options& opts) {
   if (core_->stopped())
     return error{ec::shutting_down, "endpoint is shut down"};
-  std::lock_guard guard{masters_mtx_};
-  // Attached here already: another handle of the same master, as in real
-  // Broker (whatever backend this call asks for).
-  if (auto i = masters_.find(name); i != masters_.end())
-    if (auto lease = i->second.lock())
-      return std::unique_ptr<store>{new store(lease->actor, lease)};
-  if (!core_->claim_master(name))
-    return error{ec::master_exists,
-                 "this endpoint is still closing its master for store "
-                   + name};
-  if (core_->peer_subscribed_exactly(name + "/<$>/data/master")) {
-    core_->release_master(name);
-    return error{ec::master_exists,
-                 "another endpoint already has a master for store " + name};
-  }
-  auto impl = detail::make_master(core_, name, type, opts);
-  if (!impl) {
-    core_->release_master(name);
-    return impl.error();
-  }
-  auto result = std::make_unique<store>(std::move(*impl));
-  masters_[name] = result->lease_;
-  return result;
+  auto lease = stores_->attach_master(
+    name, [&]() -> expected<detail::store_registry::actor_ptr> {
+      if (core_->peer_subscribed_exactly(name + "/<$>/data/master"))
+        return error{ec::master_exists,
+                     "another endpoint already has a master for store "
+                       + name};
+      return detail::make_master(core_, stores_, name, to_kind(type), opts);
+    });
+  if (!lease)
+    return lease.error();
+  auto actor = (*lease)->actor;
+  return std::unique_ptr<store>{new store(std::move(actor), std::move(*lease))};
 }
 
 std::unique_ptr<store> endpoint::attach_clone(const std::string& name,
@@ -270,12 +279,17 @@ std::unique_ptr<store> endpoint::attach_clone(const std::string& name,
   opts.resync_interval = resync_interval;
   opts.stale_interval = stale_interval;
   opts.mutation_buffer_interval = mutation_buffer_interval;
-  return std::make_unique<store>(detail::make_clone(core_, name, opts));
+  auto lease
+    = stores_->attach_clone(detail::make_clone(core_, stores_, name, opts));
+  auto actor = lease->actor;
+  return std::unique_ptr<store>{new store(std::move(actor), std::move(lease))};
 }
 
 void endpoint::shutdown() {
   // WebSocket sessions close (1001) while the I/O thread still runs.
   shutdown_web_socket();
+  // Stores first, while the core still carries their last messages.
+  stores_->stop_all();
   core_->shutdown();
 }
 

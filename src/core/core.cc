@@ -40,6 +40,7 @@ core::core(configuration cfg)
     id_(endpoint_id::random()),
     tls_(make_tls(cfg_)),
     statuses_(cfg_.options.status_queue_size),
+    locals_(cfg_, loop_, statuses_),
     pubq_(cfg_.options.publish_queue_size,
           [this] { loop_.post([this] { router_.drain_publish_queue(); }); }),
     router_(cfg_, id_, loop_, statuses_, locals_, pubq_),
@@ -230,9 +231,13 @@ std::shared_ptr<subscriber_queue>
 core::subscribe(std::vector<std::string> topics, size_t capacity) {
   auto q = std::make_shared<subscriber_queue>(capacity);
   std::weak_ptr<core> weak = weak_from_this();
-  q->on_drained([this, weak] {
+  std::weak_ptr<subscriber_queue> weak_q = q;
+  q->on_drained([this, weak, weak_q] {
     if (auto self = weak.lock(); self && !stopped_)
-      loop_.post([this] { locals_.resume_paused(); });
+      loop_.post([this, weak_q] {
+        if (auto sq = weak_q.lock())
+          locals_.on_progress(sq);
+      });
   });
   if (stopped_) {
     q->close();

@@ -112,9 +112,101 @@ void local_consumers::deliver_to_subscribers(const std::string& topic,
   }
 }
 
+bool local_consumers::push(subscription& sub, const data_message_ptr& msg,
+                           const message_source& from,
+                           bool others_have_room) {
+  auto& q = *sub.queue;
+  if (!backpressure_) {
+    // Closing anyway: drop rather than grow.
+    if (!q.full())
+      q.push(msg);
+    return true;
+  }
+  if (sub.full_since && q.size() == 0) {
+    // The consumer caught up: the episode is over.
+    sub.full_since.reset();
+    sub.dropping = false;
+  }
+  if (sub.dropping && q.size() >= q.capacity()) {
+    switch (cfg_.options.subscriber_overflow_policy) {
+      case overflow_policy::drop_newest:
+        return true;
+      case overflow_policy::drop_oldest:
+        q.push_drop_oldest(msg);
+        return true;
+      case overflow_policy::disconnect:
+        q.close();
+        return false;
+    }
+  }
+  if (q.push(msg) != push_result::now_full || sub.dropping)
+    return true;
+  if (!sub.full_since) {
+    sub.full_since = std::chrono::steady_clock::now();
+    sub.sole = !others_have_room;
+    auto limit = sub.sole ? cfg_.options.publish_stall_timeout
+                          : cfg_.options.peer_full_grace;
+    loop_.schedule(seconds_to_timespan(limit), [this] { check_stalled(); });
+  }
+  if (from.peer) {
+    // Stop reading from this peer until the subscriber catches up
+    // (on_progress) or its time is up (check_stalled).
+    from.peer->stream->pause_reading();
+    paused_.insert(from.peer);
+  }
+  return true;
+}
+
+void local_consumers::check_stalled() {
+  auto now = std::chrono::steady_clock::now();
+  bool closed_any = false;
+  for (auto& sub : subscribers_) {
+    if (!sub.full_since || sub.dropping || !sub.queue->full())
+      continue;
+    auto limit = seconds_to_timespan(sub.sole
+                                       ? cfg_.options.publish_stall_timeout
+                                       : cfg_.options.peer_full_grace);
+    if (now - *sub.full_since < limit)
+      continue;
+    auto policy = cfg_.options.subscriber_overflow_policy;
+    std::string what = policy == overflow_policy::disconnect
+                         ? "closed the subscriber"
+                       : policy == overflow_policy::drop_newest
+                         ? "dropping the newest messages for it"
+                         : "dropping the oldest messages for it";
+    std::string topics;
+    for (auto& t : sub.topics)
+      topics += (topics.empty() ? "" : ", ") + t;
+    // Once per episode (until the consumer catches up).
+    statuses_.emit_error(ec::peer_timeout, endpoint_info{},
+                         "subscriber queue full (qsize "
+                           + std::to_string(sub.queue->capacity())
+                           + ", topics " + topics + "): " + what);
+    sub.dropping = true;
+    if (policy == overflow_policy::disconnect) {
+      sub.queue->close();
+      closed_any = true;
+    }
+  }
+  if (closed_any)
+    std::erase_if(subscribers_, [](auto& s) { return s.queue->closed(); });
+  resume_paused();
+}
+
+void local_consumers::on_progress(const std::shared_ptr<subscriber_queue>& q) {
+  for (auto& sub : subscribers_)
+    if (sub.queue == q && sub.sole && !sub.dropping)
+      sub.full_since.reset(); // progress: it is not stuck
+  resume_paused();
+}
+
+bool local_consumers::holds_peer(const subscription& sub) const {
+  return sub.queue->full() && !sub.dropping;
+}
+
 void local_consumers::resume_paused() {
   for (auto& sub : subscribers_)
-    if (sub.queue->full())
+    if (holds_peer(sub))
       return;
   auto paused = std::move(paused_);
   paused_.clear();

@@ -3,14 +3,25 @@
 // Who consumes messages inside this endpoint: subscriber queues (make_
 // subscriber) and participants (stores, WebSocket clients), with their
 // topics. Delivery to them, backpressure from full subscriber queues to
-// the peer that fed them, and interest flags. Owned by the I/O thread.
+// the peer that fed them, the overflow policy of a subscriber that stays
+// full, and interest flags. Owned by the I/O thread.
+//
+// Flow control (docs/decisions/0007-flow-control.md): a full subscriber
+// queue pauses reading from the peer that fed it. When that message also
+// had other consumers with room, the subscriber may hold the peer for
+// peer_full_grace, counted until its queue runs empty; alone, for
+// publish_stall_timeout without progress (draining to half). Beyond that
+// it gets subscriber_overflow_policy and the peer reads on.
 
+#include "broker/configuration.hh"
 #include "broker/data.hh"
 #include "broker/message.hh"
 #include "core/connection.hh"
 #include "core/filter.hh"
 #include "core/participant.hh"
 #include "core/queue.hh"
+#include "core/statuses.hh"
+#include "net/loop.hh"
 
 #include <atomic>
 #include <memory>
@@ -28,12 +39,16 @@ using subscriber_queue = bounded_queue<data_message_ptr>;
 /// Who sent a message that is delivered locally.
 struct message_source {
   connection* peer = nullptr; // a peer (held back when a queue fills)
+  bool relayed = false; // also forwarded to other peers
   std::optional<participant_id> participant; // never echoed back to it
   bool local_code = false; // local publishers: not to own subscribers
 };
 
 class local_consumers {
 public:
+  local_consumers(const configuration& cfg, net::loop& loop, statuses& st)
+    : cfg_(cfg), loop_(loop), statuses_(st) {}
+
   // -- subscribers ---------------------------------------------------------------
 
   void add_subscriber(std::shared_ptr<subscriber_queue> q, filter_type topics);
@@ -88,8 +103,11 @@ public:
   /// Store events and the like: to subscribers only, never held back.
   void deliver_to_subscribers(const std::string& topic, data value);
 
+  /// A subscriber drained its full queue to half (consumer progress).
+  void on_progress(const std::shared_ptr<subscriber_queue>& q);
+
   /// Resumes reading from peers held back for subscribers once no
-  /// subscriber queue is full any more.
+  /// subscriber queue holds them any more.
   void resume_paused();
 
   /// A peer that went away is not resumed later.
@@ -108,7 +126,19 @@ private:
   struct subscription {
     std::shared_ptr<subscriber_queue> queue;
     filter_type topics;
+    // Since when its full queue holds back a peer (this episode).
+    std::optional<std::chrono::steady_clock::time_point> full_since = {};
+    bool sole = false;     // nobody else wanted what filled it
+    bool dropping = false; // under its overflow policy
   };
+
+  /// Pushes to a subscriber under flow control; false: the subscriber was
+  /// closed by the disconnect policy (the caller removes it).
+  bool push(subscription& sub, const data_message_ptr& msg,
+            const message_source& from, bool others_have_room);
+  /// Gives the policy to subscribers that held a peer too long.
+  void check_stalled();
+  bool holds_peer(const subscription& sub) const;
   struct participant {
     participant_id id;
     filter_type topics;
@@ -121,6 +151,9 @@ private:
     watches_;
   std::set<connection*> paused_;
   bool backpressure_ = true;
+  const configuration& cfg_;
+  net::loop& loop_;
+  statuses& statuses_;
 };
 
 template <class MakeMessage>
@@ -130,21 +163,27 @@ void local_consumers::deliver_data(const std::string& topic,
   data_message_ptr msg;
   // What local code publishes does not come back to its own subscribers.
   if (!from.local_code) {
+    std::vector<subscription*> targets;
+    size_t with_room = 0;
     for (auto& sub : subscribers_) {
       if (!filter_matches(sub.topics, topic))
         continue;
-      if (!backpressure_ && sub.queue->full())
-        continue; // closing anyway: drop rather than grow
-      if (!msg && !(msg = make()))
-        return;
-      if (sub.queue->push(msg) == push_result::now_full && from.peer
-          && backpressure_) {
-        // Stop reading from this peer until the subscriber catches up
-        // (resume_paused runs when its queue drains).
-        from.peer->stream->pause_reading();
-        paused_.insert(from.peer);
-      }
+      targets.push_back(&sub);
+      if (!sub.queue->full())
+        ++with_room;
     }
+    if (!targets.empty() && !(msg = make()))
+      return;
+    bool closed_any = false;
+    for (auto* sub : targets) {
+      // Whether this message also went to a consumer with room.
+      bool others = from.relayed
+                    || with_room > (sub->queue->full() ? 0u : 1u);
+      if (!push(*sub, msg, from, others))
+        closed_any = true;
+    }
+    if (closed_any)
+      std::erase_if(subscribers_, [](auto& s) { return s.queue->closed(); });
   }
   for (auto& p : participants_) {
     if (!p.hooks.on_data || p.id == from.participant

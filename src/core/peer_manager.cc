@@ -197,12 +197,7 @@ void peer_manager::handle_handshake_frame(connection& c,
     bool racing = redundant_code && peer_id && !benign
                   && is_redundant(*peer_id, true, &c);
     auto info = info_of(c);
-    auto* origin = c.origin;
-    c.gone = true;
-    c.stream->close();
-    remove_connection(c);
-    if (origin) {
-      origin->conn = nullptr;
+    if (auto* origin = discard(c)) {
       if (benign) {
         adopt_peering(*origin, *peer_id);
         return;
@@ -242,14 +237,8 @@ void peer_manager::on_peered(connection& c) {
   auto peer = *c.hs.peer();
   if (router_.is_peered(peer)) {
     // Lost a race against another connection to the same peer.
-    auto* origin = c.origin;
-    c.gone = true;
-    c.stream->close();
-    remove_connection(c);
-    if (origin) {
-      origin->conn = nullptr;
+    if (auto* origin = discard(c))
       adopt_peering(*origin, peer);
-    }
     return;
   }
   c.peered = true;
@@ -434,6 +423,16 @@ void peer_manager::on_connection_gone(connection& c, const error& reason) {
                         ? error{ec::peer_unavailable, "connection closed"}
                         : reason);
   }
+}
+
+connector* peer_manager::discard(connection& c) {
+  auto* origin = c.origin;
+  c.gone = true;
+  c.stream->close();
+  remove_connection(c);
+  if (origin)
+    origin->conn = nullptr;
+  return origin;
 }
 
 void peer_manager::remove_connection(connection& c) {

@@ -88,6 +88,9 @@ private:
   void handle_closed(connection& c, const error& reason);
   void on_connection_gone(connection& c, const error& reason);
   void remove_connection(connection& c);
+  /// Ends a connection that did not (or need not) peer, without a status;
+  /// returns the connector that dialled it, now detached from it.
+  connector* discard(connection& c);
   void send_bye(connection& c);
   void finish_shutdown();
   void await_flushed(std::chrono::steady_clock::time_point deadline);

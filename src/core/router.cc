@@ -129,10 +129,11 @@ void router::handle_envelope(connection& c, std::span<const std::byte> payload) 
         }
         value = std::move(*decoded);
       }
-      forward_frame(c, *env, payload);
+      bool relayed = forward_frame(c, *env, payload);
       if (to_us) {
         std::string topic{env->topic};
-        locals_.deliver_data(topic, message_source{&c, std::nullopt, false},
+        locals_.deliver_data(topic,
+                             message_source{&c, relayed, std::nullopt, false},
                              [&] {
                                return std::make_shared<data_message>(
                                  data_message{topic, std::move(value)});
@@ -178,16 +179,16 @@ void router::handle_envelope(connection& c, std::span<const std::byte> payload) 
   }
 }
 
-void router::forward_frame(connection& from, const bin::envelope_view& env,
+bool router::forward_frame(connection& from, const bin::envelope_view& env,
                            std::span<const std::byte> payload) {
   // Nothing to do for a leaf (the only peer is where it came from): the
   // common case, kept free of routing work.
   if (!cfg_.options.forward || env.receiver == id_ || peered_.size() < 2)
-    return;
+    return false;
   // Among our own endpoints the TTL stops cycles; real Broker sends 16 and
   // never decrements it, so this stays compatible.
   if (env.ttl <= 1)
-    return;
+    return false;
   // The overlay origin: what an endpoint of ours put in the sender field,
   // or us when the message enters the overlay from a real Broker peer.
   // While the overlay has not converged on a new link (we are not yet in
@@ -207,9 +208,10 @@ void router::forward_frame(connection& from, const bin::envelope_view& env,
   };
   if (!env.receiver.is_nil()) {
     if (auto* next = next_hop_to(env.receiver)) {
-      if (next != &from)
-        send_to(*next, frame_for(*next), frame_kind::data);
-      return;
+      if (next == &from)
+        return false;
+      send_to(*next, frame_for(*next), frame_kind::data);
+      return true;
     }
     // Unknown receiver: relay by topic like a published message.
   }
@@ -222,6 +224,7 @@ void router::forward_frame(connection& from, const bin::envelope_view& env,
       targets.push_back(peer);
   for (auto* peer : targets)
     send_to(*peer, frame_for(*peer), frame_kind::data);
+  return !targets.empty();
 }
 
 // -- flow control ------------------------------------------------------------------
@@ -351,7 +354,7 @@ void router::route_outgoing(const outgoing_message& msg,
     locals_.deliver_command(msg.topic, env->payload, msg.from);
     return;
   }
-  message_source from{nullptr, msg.from, !msg.from};
+  message_source from{nullptr, false, msg.from, !msg.from};
   data_message_ptr built; // decoded at most once for all consumers
   auto make = [&]() -> data_message_ptr {
     if (msg.value)

@@ -111,7 +111,8 @@ private:
   std::vector<connection*> targets_of(const outgoing_message& msg);
   void route_outgoing(const outgoing_message& msg,
                       const std::vector<connection*>& targets);
-  void forward_frame(connection& from, const format::bin::envelope_view& env,
+  /// Relays a peer's message onwards; whether it went to any peer.
+  bool forward_frame(connection& from, const format::bin::envelope_view& env,
                      std::span<const std::byte> payload);
   void send_to(connection& c, net::frame_ptr frame, frame_kind kind);
   bool peer_full(const connection& c) const noexcept;

@@ -23,6 +23,11 @@
 
 namespace broker::detail {
 
+/// Storage of a master (the API's broker::backend_type maps onto it).
+/// `rocksdb` exists so that old scripts get a clear error: this build has
+/// no RocksDB.
+enum class backend_kind : uint8_t { memory, sqlite, rocksdb };
+
 /// Options for opening a backend, as `attach_master` receives them
 /// (e.g. {"path": "/tmp/x.sqlite", "journal_mode": "wal"}).
 using backend_options = std::unordered_map<std::string, data>;
@@ -74,6 +79,9 @@ public:
 
   /// Makes every write so far durable (backends that batch commits).
   virtual expected<none> flush() { return none{}; }
+
+  /// Whether writes wait for `flush()` to become durable.
+  virtual bool dirty() const noexcept { return false; }
 
   /// Removes `key` if it has an expiry at or before `now`.
   /// @returns whether the key was removed.

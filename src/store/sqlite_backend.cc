@@ -1,5 +1,7 @@
 #include "store/sqlite_backend.hh"
 
+#include "store/sqlite_blob.hh"
+
 #include "format/bin/value_codec.hh"
 
 #include <sqlite3.h>
@@ -20,139 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using namespace std::string_view_literals;
-
-constexpr std::array synchronous_values = {"off"sv, "normal"sv, "full"sv,
-                                           "extra"sv};
-
-constexpr std::array journal_mode_values = {"delete"sv, "truncate"sv,
-                                            "persist"sv, "memory"sv, "wal"sv,
-                                            "off"sv};
-
-constexpr std::array failure_mode_values = {"fail"sv, "delete"sv};
-
-template <size_t N>
-bool one_of(const std::string& x, const std::array<std::string_view, N>& xs) {
-  return std::find(xs.begin(), xs.end(), x) != xs.end();
-}
-
-template <size_t N>
-std::string join(const std::array<std::string_view, N>& xs) {
-  std::string result;
-  for (auto x : xs) {
-    if (!result.empty())
-      result += ", ";
-    result += x;
-  }
-  return result;
-}
-
-std::string lower(std::string_view x) {
-  std::string result;
-  result.reserve(x.size());
-  for (char c : x)
-    result += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
-}
-
-// Reads an enum-like option given as a string ("wal", "WAL") or as real
-// Broker's enum value (Broker::SQLITE_JOURNAL_MODE_WAL).
-template <size_t N>
-expected<none> read_choice(const backend_options& opts, const std::string& name,
-                           std::string_view enum_prefix,
-                           const std::array<std::string_view, N>& allowed,
-                           std::string& out) {
-  auto i = opts.find(name);
-  if (i == opts.end())
-    return none{};
-  std::string_view text;
-  if (auto str = i->second.get_if<std::string>()) {
-    text = *str;
-  } else if (auto ev = i->second.get_if<enum_value>()) {
-    text = ev->name;
-    if (text.starts_with(enum_prefix))
-      text.remove_prefix(enum_prefix.size());
-  } else {
-    return error{ec::invalid_data, "SQLite option '" + name
-                                     + "' must be a string, got "
-                                     + to_string(i->second)};
-  }
-  auto value = lower(text);
-  if (!one_of(value, allowed))
-    return error{ec::invalid_data, "invalid SQLite option " + name + "='"
-                                     + std::string{text} + "' (expected one of "
-                                     + join(allowed) + ")"};
-  out = std::move(value);
-  return none{};
-}
-
-// -- blobs ---------------------------------------------------------------------
-
-bool has_negative_zero(const data& x) {
-  switch (x.get_type()) {
-    case data_type::real: {
-      auto r = x.get<real>();
-      return r == 0.0 && std::signbit(r);
-    }
-    case data_type::set:
-      return std::any_of(x.get<set>().begin(), x.get<set>().end(),
-                         has_negative_zero);
-    case data_type::table:
-      for (auto& [k, v] : x.get<table>())
-        if (has_negative_zero(k) || has_negative_zero(v))
-          return true;
-      return false;
-    case data_type::vector:
-      return std::any_of(x.get<vector>().begin(), x.get<vector>().end(),
-                         has_negative_zero);
-    default:
-      return false;
-  }
-}
-
-// -0.0 == 0.0 as data, but their encodings differ. Keys are looked up by
-// their encoding, so they are stored with +0.0.
-data without_negative_zero(const data& x) {
-  switch (x.get_type()) {
-    case data_type::real:
-      return x.get<real>() == 0.0 ? data{0.0} : x;
-    case data_type::set: {
-      set result;
-      for (auto& y : x.get<set>())
-        result.insert(without_negative_zero(y));
-      return result;
-    }
-    case data_type::table: {
-      table result;
-      for (auto& [k, v] : x.get<table>())
-        result.emplace(without_negative_zero(k), without_negative_zero(v));
-      return result;
-    }
-    case data_type::vector: {
-      vector result;
-      for (auto& y : x.get<vector>())
-        result.push_back(without_negative_zero(y));
-      return result;
-    }
-    default:
-      return x;
-  }
-}
-
-expected<format::bin::byte_buffer> to_blob(const data& x) {
-  format::bin::byte_buffer buf;
-  buf.reserve(64);
-  if (!format::bin::encode(x, buf))
-    return error{ec::serialization_failed,
-                 "value too large for wire format v1"};
-  return buf;
-}
-
-expected<format::bin::byte_buffer> key_blob(const data& key) {
-  if (has_negative_zero(key))
-    return to_blob(without_negative_zero(key));
-  return to_blob(key);
-}
+// -- columns -------------------------------------------------------------------
 
 expected<data> column_data(sqlite3_stmt* stmt, int col, const char* what) {
   auto ptr = static_cast<const std::byte*>(sqlite3_column_blob(stmt, col));
@@ -194,41 +64,6 @@ private:
 
 } // namespace
 
-// -- options -------------------------------------------------------------------
-
-expected<sqlite_options> sqlite_options::from(const backend_options& opts) {
-  sqlite_options result;
-  auto i = opts.find("path");
-  if (i == opts.end())
-    return error{ec::invalid_data, "SQLite backend needs a 'path' option"};
-  if (auto str = i->second.get_if<std::string>())
-    result.path = *str;
-  else
-    return error{ec::invalid_data, "SQLite option 'path' must be a string"};
-  if (auto res = read_choice(opts, "synchronous", "Broker::SQLITE_SYNCHRONOUS_",
-                             synchronous_values, result.synchronous);
-      !res)
-    return res.error();
-  if (auto res = read_choice(opts, "journal_mode",
-                             "Broker::SQLITE_JOURNAL_MODE_",
-                             journal_mode_values, result.journal_mode);
-      !res)
-    return res.error();
-  if (auto res = read_choice(opts, "failure_mode",
-                             "Broker::SQLITE_FAILURE_MODE_",
-                             failure_mode_values, result.failure_mode);
-      !res)
-    return res.error();
-  if (auto j = opts.find("integrity_check"); j != opts.end()) {
-    if (auto b = j->second.get_if<boolean>())
-      result.integrity_check = *b;
-    else
-      return error{ec::invalid_data,
-                   "SQLite option 'integrity_check' must be a boolean"};
-  }
-  return result;
-}
-
 // -- impl ----------------------------------------------------------------------
 
 struct sqlite_backend::impl {
@@ -240,36 +75,33 @@ struct sqlite_backend::impl {
   }
 
   // -- group commit ------------------------------------------------------------
-  // Writes are batched in one transaction, committed by flush() (the store
-  // calls it every tick, before answering any query, await_idle or
-  // put_unique, and on detach) or after `max_batch` writes. One commit per write would cap
-  // throughput at the disk's commit rate.
+  // Writes are batched in one transaction until commit(). One commit per
+  // write would cap throughput at the disk's commit rate; the store decides
+  // when to commit (store_actor.hh) and holds answers back until then.
 
-  static constexpr size_t max_batch = 4096;
   bool in_txn = false;
-  size_t batched = 0;
 
   expected<none> begin_write() {
     if (in_txn)
       return none{};
-    if (sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+    // IMMEDIATE takes the write lock now, waiting for it under the busy
+    // timeout; a deferred BEGIN that reads first could fail at once
+    // (SQLITE_BUSY_SNAPSHOT) when another connection wrote meanwhile.
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr)
+        != SQLITE_OK)
       return db_error("cannot begin a transaction");
     in_txn = true;
-    return none{};
-  }
-
-  expected<none> end_write() {
-    if (++batched >= max_batch)
-      return commit();
     return none{};
   }
 
   expected<none> commit() {
     if (!in_txn || db == nullptr)
       return none{};
-    in_txn = false;
-    batched = 0;
-    if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+    auto rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    // A failed COMMIT (e.g. SQLITE_BUSY) may leave the transaction open:
+    // then the next commit retries it.
+    in_txn = sqlite3_get_autocommit(db) == 0;
+    if (rc != SQLITE_OK)
       return db_error("commit failed");
     return none{};
   }
@@ -467,9 +299,18 @@ struct sqlite_backend::impl {
 
   /// Steps a statement that returns no rows.
   expected<none> run(sqlite3_stmt* stmt, std::string_view what) {
-    if (sqlite3_step(stmt) != SQLITE_DONE)
-      return db_error(what);
-    return none{};
+    if (sqlite3_step(stmt) == SQLITE_DONE)
+      return none{};
+    auto err = db_error(what);
+    if (in_txn && sqlite3_get_autocommit(db) != 0) {
+      // Some errors (SQLITE_FULL, SQLITE_IOERR ...) roll back the whole
+      // transaction: the writes batched in it are gone too.
+      in_txn = false;
+      return error{err.code(), err.message()
+                                 + " (the uncommitted writes before it were "
+                                   "rolled back)"};
+    }
+    return err;
   }
 
   sqlite_options opts;
@@ -491,25 +332,8 @@ struct sqlite_backend::impl {
 
 expected<std::unique_ptr<sqlite_backend>>
 sqlite_backend::open(sqlite_options opts) {
-  // The choices end up in PRAGMA statements: only known words pass.
-  if (opts.path.empty())
-    return error{ec::invalid_data, "SQLite backend needs a non-empty path"};
-  opts.synchronous = lower(opts.synchronous);
-  opts.journal_mode = lower(opts.journal_mode);
-  opts.failure_mode = lower(opts.failure_mode);
-  if (!opts.synchronous.empty() && !one_of(opts.synchronous, synchronous_values))
-    return error{ec::invalid_data, "invalid SQLite synchronous '"
-                                     + opts.synchronous + "' (expected one of "
-                                     + join(synchronous_values) + ")"};
-  if (!opts.journal_mode.empty()
-      && !one_of(opts.journal_mode, journal_mode_values))
-    return error{ec::invalid_data, "invalid SQLite journal_mode '"
-                                     + opts.journal_mode + "' (expected one of "
-                                     + join(journal_mode_values) + ")"};
-  if (!one_of(opts.failure_mode, failure_mode_values))
-    return error{ec::invalid_data, "invalid SQLite failure_mode '"
-                                     + opts.failure_mode + "' (expected one of "
-                                     + join(failure_mode_values) + ")"};
+  if (auto ok = opts.normalize(); !ok)
+    return ok.error();
   fs::path path{opts.path};
   if (path.has_parent_path()) {
     std::error_code err;
@@ -555,6 +379,10 @@ expected<none> sqlite_backend::flush() {
   return impl_->commit();
 }
 
+bool sqlite_backend::dirty() const noexcept {
+  return impl_->in_txn;
+}
+
 const sqlite_options& sqlite_backend::options() const noexcept {
   return impl_->opts;
 }
@@ -580,8 +408,6 @@ expected<none> sqlite_backend::put(const data& key, data value,
   if (rc != SQLITE_OK)
     return impl_->db_error("cannot bind a parameter");
   auto res = impl_->run(stmt, "put failed");
-  if (res)
-    return impl_->end_write();
   return res;
 }
 
@@ -594,8 +420,6 @@ expected<none> sqlite_backend::erase(const data& key) {
   if (auto res = impl_->bind_key(stmt, 1, key, kbuf); !res)
     return res;
   auto res = impl_->run(stmt, "erase failed");
-  if (res)
-    return impl_->end_write();
   return res;
 }
 
@@ -605,8 +429,6 @@ expected<none> sqlite_backend::clear() {
   auto stmt = impl_->clear_stmt;
   statement_guard guard{stmt};
   auto res = impl_->run(stmt, "clear failed");
-  if (res)
-    return impl_->end_write();
   return res;
 }
 

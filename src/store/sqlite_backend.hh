@@ -14,46 +14,21 @@
 // only its release number under meta('broker_version'), so its files are
 // refused rather than guessed at.
 //
-// Every write is one SQLite transaction (autocommit) that has committed
-// when the call returns, so an acknowledged write survives kill -9 of the
-// process; synchronous/journal_mode choose durability against power loss
-// ("wal" plus "normal" is the fast choice). Statements are prepared once.
+// Writes go into one open transaction that flush() commits (the master
+// calls it when its mailbox runs empty: group commit, master.hh); dirty()
+// says whether there is one. A crash loses the uncommitted writes, never
+// part of one. synchronous/journal_mode choose durability against power
+// loss ("wal" plus "normal" is the fast choice). Statements are prepared
+// once.
 
 #include "store/backend.hh"
+#include "store/sqlite_options.hh"
 
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace broker::detail {
-
-struct sqlite_options {
-  /// The database file; missing parent directories are created.
-  std::string path{};
-
-  /// PRAGMA synchronous: "off", "normal", "full", "extra", or empty for
-  /// SQLite's default (as in real Broker).
-  std::string synchronous{};
-
-  /// PRAGMA journal_mode: "delete", "truncate", "persist", "memory", "wal",
-  /// "off", or empty for SQLite's default.
-  std::string journal_mode{};
-
-  /// "fail": a file that is not a database or is corrupt is an error.
-  /// "delete": such a file is deleted (with its -wal/-shm/-journal) and a
-  /// new, empty database created in its place.
-  std::string failure_mode = "fail";
-
-  /// Runs PRAGMA integrity_check on open (slow for large files).
-  bool integrity_check = false;
-
-  /// Reads options as `attach_master` passes them: "path" (string),
-  /// "synchronous", "journal_mode", "failure_mode" (strings, any case, or
-  /// real Broker's enum values such as Broker::SQLITE_JOURNAL_MODE_WAL) and
-  /// "integrity_check" (boolean). Unknown keys are ignored.
-  /// @returns ec::invalid_data for a missing path or an invalid value.
-  static expected<sqlite_options> from(const backend_options& opts);
-};
 
 class sqlite_backend final : public backend {
 public:
@@ -73,6 +48,8 @@ public:
 
   /// Commits the writes batched so far.
   expected<none> flush() override;
+
+  bool dirty() const noexcept override;
 
   sqlite_backend(const sqlite_backend&) = delete;
   sqlite_backend& operator=(const sqlite_backend&) = delete;

@@ -20,7 +20,17 @@ ROUNDS = 15
 
 
 def calls(ep: broker.Endpoint, port: int):
-    """One callable per public call that talks to the core."""
+    """One callable per public call that talks to the core (or, for the
+    store calls, to a store's thread)."""
+    stores = {}
+
+    def master():
+        # Made on first use, by whichever worker gets there first (a second
+        # attach of the same name shares the master).
+        if "m" not in stores:
+            stores["m"] = ep.attach_master("race-store")
+        return stores["m"]
+
     return {
         "listen": lambda: ep.listen("127.0.0.1", 0),
         "peer": lambda: ep.peer("127.0.0.1", port, 0),
@@ -36,12 +46,16 @@ def calls(ep: broker.Endpoint, port: int):
         "forward": lambda: ep.forward(["/race"]),
         "attach_master": lambda: ep.attach_master(f"race-{threading.get_ident()}"),
         "attach_clone": lambda: ep.attach_clone("race-clone"),
+        "store_put": lambda: master().put("k", 1),
+        "store_get": lambda: master().get("k"),
+        "store_await_idle": lambda: master().await_idle(0.01),
     }
 
 
 NAMES = ["listen", "peer", "peer_nosync", "unpeer", "peers", "peer_subscriptions",
          "publish", "make_subscriber", "add_topic", "status_subscriber", "await_peer",
-         "forward", "attach_master", "attach_clone"]
+         "forward", "attach_master", "attach_clone", "store_put", "store_get",
+         "store_await_idle"]
 
 
 def test_every_call_is_covered():

@@ -517,23 +517,34 @@ TEST_F(SqliteBackendFile, WritesAreCommittedByFlush) {
   auto b = open_sqlite({.path = path_, .synchronous = "normal",
                         .journal_mode = "wal"});
   ASSERT_NE(b, nullptr);
+  EXPECT_FALSE(b->dirty());
   ASSERT_TRUE(b->put("k", "v", std::nullopt));
   ASSERT_TRUE(b->add("n", count{1}, data_type::count, std::nullopt));
   // Batched in a transaction: the backend itself reads its own writes...
+  EXPECT_TRUE(b->dirty());
   EXPECT_EQ(*b->size(), 2u);
   // ...and after flush() another connection sees them too.
   ASSERT_TRUE(b->flush());
+  EXPECT_FALSE(b->dirty());
   EXPECT_EQ(raw_query(path_, "SELECT count(*) FROM store"), "2");
   EXPECT_EQ(raw_query(path_, "PRAGMA journal_mode"), "wal");
 }
 
-TEST_F(SqliteBackendFile, ABigBatchCommitsOnItsOwn) {
-  auto b = open_sqlite({.path = path_});
-  ASSERT_NE(b, nullptr);
-  for (int i = 0; i < 5000; ++i)
-    ASSERT_TRUE(b->put(data{i}, data{"v"}, std::nullopt));
-  // At most 4096 writes wait for a commit.
-  EXPECT_NE(raw_query(path_, "SELECT count(*) FROM store"), "0");
+TEST_F(SqliteBackendFile, BatchedWritesWaitForFlushOrClose) {
+  {
+    auto b = open_sqlite({.path = path_});
+    ASSERT_NE(b, nullptr);
+    ASSERT_TRUE(b->put("old", "v", std::nullopt));
+    ASSERT_TRUE(b->flush());
+    for (int i = 0; i < 5000; ++i)
+      ASSERT_TRUE(b->put(data{i}, data{"v"}, std::nullopt));
+    // However many writes are batched, none commits on its own: the store
+    // decides when (group commit), and answers only after it.
+    EXPECT_EQ(raw_query(path_, "SELECT count(*) FROM store"), "1");
+    EXPECT_TRUE(b->dirty());
+  }
+  // Destroying the backend commits (a clean close).
+  EXPECT_EQ(raw_query(path_, "SELECT count(*) FROM store"), "5001");
 }
 
 TEST_F(SqliteBackendFile, RecordsFormatVersionAndCreatesDirectories) {
