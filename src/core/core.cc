@@ -215,16 +215,6 @@ void core::report_error(ec code, std::string message) {
   });
 }
 
-bool core::claim_master(const std::string& name) {
-  std::unique_lock guard{masters_mtx_};
-  return masters_.insert(name).second;
-}
-
-void core::release_master(const std::string& name) {
-  std::unique_lock guard{masters_mtx_};
-  masters_.erase(name);
-}
-
 // -- subscribing -------------------------------------------------------------------
 
 std::shared_ptr<subscriber_queue>

@@ -37,7 +37,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -155,14 +154,6 @@ public:
     statuses_.emit_error(code, ctx, std::move(msg));
   }
 
-  /// Records that this endpoint hosts the master `name`.
-  /// @returns false if it already does.
-  bool claim_master(const std::string& name);
-  void release_master(const std::string& name);
-
-  /// A fresh object id for a store entity on this endpoint.
-  uint64_t next_object_id() noexcept { return next_object_id_ += 2; }
-
   // -- subscribing ---------------------------------------------------------------
 
   std::shared_ptr<subscriber_queue> subscribe(std::vector<std::string> topics,
@@ -229,9 +220,6 @@ private:
 
   std::atomic<bool> stopped_{false};
   std::mutex shutdown_mtx_;
-  std::atomic<uint64_t> next_object_id_{7}; // 9, 11, ...: as real Broker's
-  std::mutex masters_mtx_;
-  std::set<std::string> masters_;
 };
 
 } // namespace broker::detail

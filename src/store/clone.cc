@@ -19,11 +19,6 @@ concept master_action
   = any_of<T, bin::put_command, bin::erase_command, bin::expire_command,
            bin::clear_command, bin::put_unique_result_command>;
 
-timespan to_timespan(double secs) {
-  return std::chrono::duration_cast<timespan>(
-    std::chrono::duration<double>(secs));
-}
-
 class clone_actor final : public store_actor {
 public:
   using writer_type = channel_producer<entity, command_variant, entity_less>;
@@ -44,7 +39,7 @@ protected:
 
   expected<none> readable() const override {
     if (opts_.stale_interval >= 0 && !master_
-        && clock::now() - lost_since_ > to_timespan(opts_.stale_interval))
+        && clock::now() - lost_since_ > seconds_to_timespan(opts_.stale_interval))
       return error{ec::stale_data,
                    "clone of " + name_ + " has no master since "
                      + std::to_string(opts_.stale_interval) + " s"};
@@ -230,7 +225,7 @@ private:
   void drop_stale_buffer() {
     if (opts_.mutation_buffer_interval < 0)
       return;
-    auto limit = clock::now() - to_timespan(opts_.mutation_buffer_interval);
+    auto limit = clock::now() - seconds_to_timespan(opts_.mutation_buffer_interval);
     auto before = buffered_.size();
     std::erase_if(buffered_, [&](auto& x) { return x.first < limit; });
     if (buffered_.size() != before)

@@ -239,9 +239,11 @@ def test_garbage_and_stalled_tls_handshakes_hurt_no_one():
                 pass
             assert time.monotonic() - started < 4.5
             s.close()
-        codes = {e.code() for e in status.poll() if isinstance(e, broker.Error)}
-        assert broker.EC.PeerTimeout in codes  # the stalled and silent ones
-        assert broker.EC.PeerUnavailable in codes  # the garbage
+        # The errors may be emitted just after the sockets closed.
+        codes = set()
+        assert wait_until(lambda: codes.update(
+            e.code() for e in status.poll() if isinstance(e, broker.Error))
+            or {broker.EC.PeerTimeout, broker.EC.PeerUnavailable} <= codes, 5)
         assert len(b.peers()) == 1
 
 
