@@ -1,5 +1,7 @@
 #include "core/local_consumers.hh"
 
+#include "util/assert.hh"
+
 #include <algorithm>
 
 namespace broker::detail {
@@ -39,9 +41,11 @@ void local_consumers::remove_subscriber(
 
 participant_id local_consumers::add_participant(filter_type topics,
                                                 participant_hooks hooks) {
+  BROKER_ASSERT(in_hooks_ == 0);
   auto id = next_participant_id_++;
   participants_.push_back(
     {id, normalize_filter(std::move(topics)), std::move(hooks)});
+  hook_scope scope{*this};
   if (auto& hook = participants_.back().hooks.on_local_topics) {
     filter_type local;
     for (auto& sub : subscribers_)
@@ -59,7 +63,13 @@ void local_consumers::set_participant_topics(participant_id id,
 }
 
 void local_consumers::remove_participant(participant_id id) {
-  std::erase_if(participants_, [id](auto& p) { return p.id == id; });
+  if (in_hooks_ == 0) {
+    std::erase_if(participants_, [id](auto& p) { return p.id == id; });
+    return;
+  }
+  for (auto& p : participants_)
+    if (p.id == id)
+      p.removed = true;
 }
 
 void local_consumers::watch(std::string topic,
@@ -71,7 +81,8 @@ void local_consumers::watch(std::string topic,
 filter_type local_consumers::filter() const {
   filter_type result;
   for (auto& p : participants_)
-    result.insert(result.end(), p.topics.begin(), p.topics.end());
+    if (!p.removed)
+      result.insert(result.end(), p.topics.begin(), p.topics.end());
   for (auto& sub : subscribers_)
     for (auto& t : sub.topics)
       if (!is_local_only(t))
@@ -92,8 +103,9 @@ bool local_consumers::takes_local_publications() const {
 void local_consumers::deliver_command(const std::string& topic,
                                       std::span<const std::byte> payload,
                                       std::optional<participant_id> skip) {
+  hook_scope scope{*this};
   for (auto& p : participants_) {
-    if (!p.hooks.on_command || p.id == skip
+    if (p.removed || !p.hooks.on_command || p.id == skip
         || !filter_matches(p.topics, topic))
       continue;
     p.hooks.on_command(command_message{topic, {payload.begin(), payload.end()}});
@@ -244,8 +256,9 @@ void local_consumers::local_topics_changed() {
   for (auto& sub : subscribers_)
     topics.insert(topics.end(), sub.topics.begin(), sub.topics.end());
   topics = normalize_filter(std::move(topics));
+  hook_scope scope{*this};
   for (auto& p : participants_)
-    if (p.hooks.on_local_topics)
+    if (!p.removed && p.hooks.on_local_topics)
       p.hooks.on_local_topics(topics);
 }
 

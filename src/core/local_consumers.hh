@@ -143,9 +143,25 @@ private:
     participant_id id;
     filter_type topics;
     participant_hooks hooks;
+    bool removed = false; // removed while hooks ran: erased after
   };
   std::vector<subscription> subscribers_;
   std::vector<participant> participants_;
+  // A hook may remove participants (a WebSocket session closing itself)
+  // while the core loops over them: then removal only marks the entry,
+  // and the last scope to end erases it. Adding one from a hook is not
+  // allowed (the vector could move the running hook).
+  int in_hooks_ = 0;
+  struct hook_scope {
+    local_consumers& self;
+    explicit hook_scope(local_consumers& s) : self(s) { ++self.in_hooks_; }
+    ~hook_scope() {
+      if (--self.in_hooks_ == 0)
+        std::erase_if(self.participants_, [](auto& p) { return p.removed; });
+    }
+    hook_scope(const hook_scope&) = delete;
+    hook_scope& operator=(const hook_scope&) = delete;
+  };
   participant_id next_participant_id_ = 1;
   std::vector<std::pair<std::string, std::shared_ptr<std::atomic<bool>>>>
     watches_;
@@ -185,8 +201,9 @@ void local_consumers::deliver_data(const std::string& topic,
     if (closed_any)
       std::erase_if(subscribers_, [](auto& s) { return s.queue->closed(); });
   }
+  hook_scope scope{*this};
   for (auto& p : participants_) {
-    if (!p.hooks.on_data || p.id == from.participant
+    if (p.removed || !p.hooks.on_data || p.id == from.participant
         || !filter_matches(p.topics, topic))
       continue;
     if (!msg && !(msg = make()))
@@ -197,8 +214,9 @@ void local_consumers::deliver_data(const std::string& topic,
 
 template <class MakeMessage>
 void local_consumers::deliver_local_publication(MakeMessage& make) {
+  hook_scope scope{*this};
   for (auto& p : participants_) {
-    if (!p.hooks.on_local_publish)
+    if (p.removed || !p.hooks.on_local_publish)
       continue;
     if (auto msg = make())
       p.hooks.on_local_publish(msg);
