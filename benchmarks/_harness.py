@@ -1,4 +1,5 @@
-"""Parent-side plumbing shared by bench_pubsub.py and bench_zeek.py.
+"""Parent-side plumbing shared by the benchmarks (bench_pubsub.py,
+bench_zeek.py, bench_fanout.py, bench_websocket.py).
 
 Only the parent process imports this (lazily): the benchmark children run
 the scripts themselves, under real Broker's interpreter in isolated mode
@@ -9,9 +10,21 @@ from __future__ import annotations
 
 import json
 import queue
+import select
 import subprocess
 import tempfile
 import threading
+
+
+def read_json_line(p: subprocess.Popen, timeout: float = 90.0) -> dict:
+    """The next JSON line a child (text-mode stdout pipe) prints; raises
+    when it stays silent for `timeout` seconds or exits."""
+    if not select.select([p.stdout], [], [], timeout)[0]:
+        raise RuntimeError("child silent")
+    line = p.stdout.readline()
+    if not line:
+        raise RuntimeError(f"child exited ({p.wait()})")
+    return json.loads(line)
 
 
 class Child:

@@ -99,14 +99,7 @@ def run_case(python: list, seconds: float, slow: bool) -> dict:
         procs.append(p)
         return p
 
-    def read(p, timeout=90.0) -> dict:
-        import select
-        if not select.select([p.stdout], [], [], timeout)[0]:
-            raise RuntimeError("child silent")
-        line = p.stdout.readline()
-        if not line:
-            raise RuntimeError(f"child exited ({p.wait()})")
-        return json.loads(line)
+    from _harness import read_json_line as read
 
     try:
         pub = start("pub", seconds, 2 if slow else 1)

@@ -34,7 +34,6 @@ import asyncio
 import json
 import os
 import pathlib
-import select
 import socket
 import subprocess
 import sys
@@ -122,12 +121,9 @@ class Procs:
 
     @staticmethod
     def read(p, timeout=90.0) -> dict:
-        if not select.select([p.stdout], [], [], timeout)[0]:
-            raise RuntimeError("child silent")
-        line = p.stdout.readline()
-        if not line:
-            raise RuntimeError(f"child exited ({p.wait()})")
-        return json.loads(line)
+        from _harness import read_json_line
+
+        return read_json_line(p, timeout)
 
     def close(self):
         for p in self.procs:

@@ -32,7 +32,7 @@ with broker.Endpoint(broker.Configuration(o)) as ep:
     say(ep.listen("127.0.0.1", 0))
     m = sub.get(60.0)
     say("got", m[1] if m else None)
-    time.sleep(60)  # stays up: what closes the bad connections is the timeout
+    sub.get(60.0)  # stays up until killed: what closes the bad connections is the timeout
 """
 
 
