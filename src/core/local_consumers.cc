@@ -120,8 +120,22 @@ void local_consumers::deliver_to_subscribers(const std::string& topic,
       continue;
     if (!msg)
       msg = std::make_shared<data_message>(data_message{topic, std::move(value)});
-    sub.queue->push(msg);
+    push_quiet(sub.queue, msg);
   }
+}
+
+push_result
+local_consumers::push_quiet(const std::shared_ptr<subscriber_queue>& q,
+                            const data_message_ptr& msg) {
+  if (to_wake_.empty())
+    loop_.defer([this] {
+      for (auto& x : to_wake_)
+        x->wake();
+      to_wake_.clear();
+    });
+  if (to_wake_.empty() || to_wake_.back() != q)
+    to_wake_.push_back(q);
+  return q->push(msg, false);
 }
 
 bool local_consumers::push(subscription& sub, const data_message_ptr& msg,
@@ -131,7 +145,7 @@ bool local_consumers::push(subscription& sub, const data_message_ptr& msg,
   if (!backpressure_) {
     // Closing anyway: drop rather than grow.
     if (!q.full())
-      q.push(msg);
+      push_quiet(sub.queue, msg);
     return true;
   }
   if (sub.full_since && q.size() == 0) {
@@ -151,7 +165,7 @@ bool local_consumers::push(subscription& sub, const data_message_ptr& msg,
         return false;
     }
   }
-  if (q.push(msg) != push_result::now_full || sub.dropping)
+  if (push_quiet(sub.queue, msg) != push_result::now_full || sub.dropping)
     return true;
   if (!sub.full_since) {
     sub.full_since = std::chrono::steady_clock::now();

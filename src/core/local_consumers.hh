@@ -136,6 +136,10 @@ private:
   /// closed by the disconnect policy (the caller removes it).
   bool push(subscription& sub, const data_message_ptr& msg,
             const message_source& from, bool others_have_room);
+  /// Pushes without waking the consumer; it is woken when the loop's batch
+  /// ends (bounded_queue::wake), with everything the batch brought.
+  push_result push_quiet(const std::shared_ptr<subscriber_queue>& q,
+                         const data_message_ptr& msg);
   /// Gives the policy to subscribers that held a peer too long.
   void check_stalled();
   bool holds_peer(const subscription& sub) const;
@@ -146,6 +150,8 @@ private:
     bool removed = false; // removed while hooks ran: erased after
   };
   std::vector<subscription> subscribers_;
+  // Queues pushed to in this batch, to wake when it ends.
+  std::vector<std::shared_ptr<subscriber_queue>> to_wake_;
   std::vector<participant> participants_;
   // A hook may remove participants (a WebSocket session closing itself)
   // while the core loops over them: then removal only marks the entry,

@@ -2,8 +2,13 @@
 
 // The bounded queue between the I/O thread (producer) and subscriber
 // threads (consumers). A mutex and condition variable serve C++ waiters; a
-// flare makes fd() readable exactly while items wait (lit on the empty ->
-// non-empty edge, extinguished on the last pop), for select/asyncio.
+// flare makes fd() readable while items wait (lit when the consumer is
+// woken, extinguished on the last pop), for select/asyncio.
+//
+// The I/O thread may push quietly and wake() the consumer once at the end
+// of its batch: a consumer woken by the first message of a burst would
+// otherwise take the burst in small bites while the rest trickles in, and
+// pay a wake-up (two context switches) for each bite.
 
 #include "util/flare.hh"
 
@@ -28,17 +33,15 @@ public:
   explicit bounded_queue(size_t capacity) : capacity_(capacity ? capacity : 1) {}
 
   /// Adds an item (I/O thread). Never blocks, and never refuses an open
-  /// queue: the caller decides what to do when it is now_full.
-  push_result push(T item) {
+  /// queue: the caller decides what to do when it is now_full. With
+  /// `wake` false the consumer learns of it at the next wake().
+  push_result push(T item, bool wake = true) {
     std::unique_lock guard{mtx_};
     if (closed_)
       return push_result::closed;
     queue_.push_back(std::move(item));
-    if (queue_.size() == 1) {
-      if (fd_used_)
-        flare_.fire();
-      cv_.notify_all();
-    }
+    if (wake)
+      signal();
     if (queue_.size() >= capacity_) {
       full_ = true;
       return push_result::now_full;
@@ -54,11 +57,14 @@ public:
     if (queue_.size() >= capacity_)
       queue_.pop_front();
     queue_.push_back(std::move(item));
-    if (queue_.size() == 1) {
-      if (fd_used_)
-        flare_.fire();
-      cv_.notify_all();
-    }
+    signal();
+  }
+
+  /// Wakes the consumer if items wait that it was not told about.
+  void wake() {
+    std::unique_lock guard{mtx_};
+    if (!queue_.empty())
+      signal();
   }
 
   /// Puts items back at the front, in their order (a consumer that took
@@ -67,14 +73,9 @@ public:
     if (items.empty())
       return;
     std::unique_lock guard{mtx_};
-    bool was_empty = queue_.empty();
     queue_.insert(queue_.begin(), std::make_move_iterator(items.begin()),
                   std::make_move_iterator(items.end()));
-    if (was_empty) {
-      if (fd_used_)
-        flare_.fire();
-      cv_.notify_all();
-    }
+    signal();
   }
 
   /// Takes up to `max` items without waiting.
@@ -89,8 +90,8 @@ public:
         result.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (n > 0 && queue_.empty() && fd_used_)
-        flare_.extinguish();
+      if (queue_.empty())
+        unsignal();
       // Resume the producer once there is room for a good batch again.
       if (full_ && queue_.size() <= capacity_ / 2) {
         full_ = false;
@@ -111,8 +112,8 @@ public:
         return false;
       out = std::move(queue_.front());
       queue_.pop_front();
-      if (queue_.empty() && fd_used_)
-        flare_.extinguish();
+      if (queue_.empty())
+        unsignal();
       if (full_ && queue_.size() <= capacity_ / 2) {
         full_ = false;
         drained = on_drained_;
@@ -150,7 +151,7 @@ public:
     std::unique_lock guard{mtx_};
     if (!fd_used_) {
       fd_used_ = true;
-      if (!queue_.empty())
+      if (signaled_)
         flare_.fire();
     }
     return flare_.fd();
@@ -176,6 +177,25 @@ public:
   }
 
 private:
+  /// Tells the consumer that items wait (once until the queue empties).
+  void signal() {
+    if (signaled_)
+      return;
+    signaled_ = true;
+    if (fd_used_)
+      flare_.fire();
+    cv_.notify_all();
+  }
+
+  /// The queue ran empty.
+  void unsignal() {
+    if (!signaled_)
+      return;
+    signaled_ = false;
+    if (fd_used_)
+      flare_.extinguish();
+  }
+
   mutable std::mutex mtx_;
   std::condition_variable cv_;
   std::deque<T> queue_;
@@ -183,6 +203,7 @@ private:
   bool full_ = false;
   bool closed_ = false;
   bool fd_used_ = false;
+  bool signaled_ = false; // the consumer was woken for what is queued
   std::function<void()> on_drained_;
   flare flare_;
 };

@@ -72,3 +72,22 @@ TEST(Queue, WaitReturnsOnPushTimeoutOrClose) {
   EXPECT_EQ(q.push(1), push_result::closed); // ignored after close
   EXPECT_EQ(q.size(), 0u);
 }
+
+TEST(Queue, QuietPushesWakeTheConsumerOnlyAtWake) {
+  bounded_queue<int> q{10};
+  int fd = q.fd();
+  EXPECT_EQ(q.push(1, false), push_result::has_room);
+  EXPECT_EQ(q.push(2, false), push_result::has_room);
+  EXPECT_FALSE(readable(fd)); // not told yet
+  q.wake();
+  EXPECT_TRUE(readable(fd));
+  q.wake(); // idempotent
+  EXPECT_EQ(q.pop(10), (std::vector<int>{1, 2}));
+  EXPECT_FALSE(readable(fd));
+  // A consumer that takes quietly pushed items before the wake leaves
+  // nothing to wake for.
+  q.push(3, false);
+  EXPECT_EQ(q.pop(10), std::vector<int>{3});
+  q.wake();
+  EXPECT_FALSE(readable(fd));
+}

@@ -157,6 +157,44 @@ TEST_F(ws_fixture, messages_cross_both_ways) {
   EXPECT_EQ(client_rec.next(), "two");
 }
 
+TEST_F(ws_fixture, a_burst_arrives_whole_and_in_order) {
+  // Queued in one handler: the coalescing layer writes them together.
+  auto port = listen();
+  auto client = dial("ws://127.0.0.1:" + std::to_string(port) + "/");
+  ASSERT_NE(client, nullptr);
+  constexpr int n = 5000;
+  l.post([&] {
+    for (int i = 0; i < n; ++i)
+      server_side->send(text("message " + std::to_string(i)));
+  });
+  for (int i = 0; i < n; ++i) {
+    auto got = client_rec.next();
+    ASSERT_TRUE(got) << "after " << i;
+    ASSERT_EQ(*got, "message " + std::to_string(i));
+  }
+}
+
+TEST_F(ws_fixture, a_peer_that_reads_nothing_backs_up_into_the_queue) {
+  // The layer under Beast buffers only up to its high-water mark: the
+  // rest stays in the stream's queue, where the overflow policy sees it.
+  auto port = listen();
+  auto client = dial("ws://127.0.0.1:" + std::to_string(port) + "/",
+                     nullptr, false); // never reads
+  ASSERT_NE(client, nullptr);
+  std::string big(64 * 1024, 'x');
+  constexpr size_t n = 1000; // 64 MB: far beyond socket buffers
+  l.post([&] {
+    for (size_t i = 0; i < n; ++i)
+      server_side->send(text(big));
+  });
+  size_t queued = n;
+  for (int i = 0; i < 50; ++i) { // settles within a second or so
+    std::this_thread::sleep_for(20ms);
+    queued = on_loop(l, [&] { return server_side->queued(); });
+  }
+  EXPECT_GT(queued, n / 2);
+}
+
 TEST_F(ws_fixture, close_is_echoed_with_the_same_code) {
   auto port = listen();
   auto client = dial("ws://127.0.0.1:" + std::to_string(port) + "/x?y=1");
