@@ -5,16 +5,20 @@ server to a native subscriber peered with that endpoint, and back.
 
 Two cases, each with fresh processes:
 
-* ``one-way``: the client sends N messages (a count each) as fast as
-  `websockets` lets it; printed: the client's send rate, the rate at
-  which the native subscriber received them (first to last message), and
-  the CPU time the server process spent per message (what the server
-  could do with a core to itself, when the Python client or subscriber
-  is the bottleneck);
+* ``one-way``: the client sends N messages (a count each), framed before
+  the clock starts, as fast as the socket takes them, and keeps the
+  connection open until the subscriber has them all (or stays idle for a
+  second); printed: the client's send rate, the rate at which the native
+  subscriber received them (first to last message), and the CPU time the
+  server process spent per message (what the server could do with a core
+  to itself, when the Python client or subscriber is the bottleneck);
 * ``round-trip``: the native subscriber publishes every message back; the
   client subscribes to the replies and keeps at most a window of messages
   in flight (below the server's per-client buffer, so flow control never
   disconnects it); printed: replies per second at the client.
+
+The client is `websockets`' sans-I/O protocol (its framing, masking,
+parser and PONGs) driven over a plain socket (class WsClient).
 
 The server and the subscriber run as child processes of the same
 implementation: ours, and real Broker 2.8 (``--real-broker PATH``,
@@ -24,20 +28,22 @@ Plain TCP everywhere (disable_ssl). Every wait is bounded; children are
 killed at the end. This is a program that prints numbers, not a test.
 
 Usage:
-    bench_websocket.py [--messages 200000] [--window 256] [--no-real | --real-broker PATH]
+    bench_websocket.py [--messages 200000] [--window 256] [--case both|one-way|round-trip]
+                       [--no-real | --real-broker PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import pathlib
+import select
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 CHILD = r"""
@@ -89,9 +95,8 @@ else:
         first = first or now
         last = now
         got += len(msgs)
-        if echo:
-            for _, v in msgs:
-                ep.publish("/bench/out", v)
+        if echo:  # what one poll() returned, in one batch
+            ep.publish_batch(*[("/bench/out", v) for _, v in msgs])
         if not echo and got >= int(sys.argv[3]):
             break
     span = (last - first) if got and last > first else 1e-9
@@ -133,111 +138,146 @@ class Procs:
             p.stdout.close()
 
 
-async def connect_ws(ws_port: int, topics: list, deadline: float):
-    from websockets.asyncio.client import connect
+class WsClient:
+    """A WebSocket client on `websockets`' sans-I/O protocol: its framing,
+    masking, PONGs and parser, with our own socket calls so that frames
+    go out many per write and come in many per read. (Its asyncio API
+    costs tens of microseconds per message in Python, which would measure
+    the client rather than the server.)"""
 
-    # Real Broker's server may still be opening its port.
-    while True:
-        try:
-            ws = await connect(f"ws://127.0.0.1:{ws_port}{PATH}", max_size=None,
-                               compression=None, ping_interval=None)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.1)
-    await ws.send(json.dumps(topics))
-    ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
-    assert ack["type"] == "ack", ack
-    return ws
+    def __init__(self, ws_port: int, topics: list, deadline: float):
+        from websockets.client import ClientProtocol
+        from websockets.frames import Opcode
+        from websockets.protocol import State
+        from websockets.uri import parse_uri
+
+        self.text = Opcode.TEXT
+        while True:  # real Broker's server may still be opening its port
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", ws_port), timeout=10)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        # As asyncio (and so `websockets`' own client) does.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.proto = ClientProtocol(parse_uri(f"ws://127.0.0.1:{ws_port}{PATH}"),
+                                    max_size=None)
+        self.proto.send_request(self.proto.connect())
+        self.flush()
+        subscribed = False
+        while True:
+            texts = self.receive(10.0)
+            if texts:
+                assert json.loads(texts[0])["type"] == "ack", texts[0]
+                break
+            if not subscribed and self.proto.state == State.OPEN:
+                self.proto.send_text(json.dumps(topics).encode())
+                self.flush()
+                subscribed = True
+
+    def flush(self) -> None:
+        """Sends what the protocol has queued (frames, PONGs)."""
+        out = self.proto.data_to_send()
+        if out:
+            self.sock.sendall(b"".join(out))
+
+    def frames(self, texts: list[str]) -> list[bytes]:
+        """Each text as a ready-to-send masked frame."""
+        result = []
+        for t in texts:
+            self.proto.send_text(t.encode())
+            result.extend(self.proto.data_to_send())
+        return result
+
+    def receive(self, timeout: float) -> list[bytes]:
+        """The text messages of one read (may be none); PONGs go out."""
+        if not select.select([self.sock], [], [], timeout)[0]:
+            raise RuntimeError(f"server silent for {timeout:g} s")
+        data = self.sock.recv(1 << 20)
+        if not data:
+            raise RuntimeError("server closed the connection")
+        self.proto.receive_data(data)
+        self.flush()
+        return [ev.data for ev in self.proto.events_received()
+                if getattr(ev, "opcode", None) == self.text]
+
+    def answer_pings(self) -> None:
+        """Keeps the connection alive (PONGs) until it closes: for the
+        time the native subscriber still needs after we sent everything."""
+        def pump():
+            try:
+                while True:
+                    self.receive(3600)
+            except (OSError, RuntimeError, ValueError):
+                pass
+        threading.Thread(target=pump, daemon=True).start()
+
+    def close(self) -> None:
+        self.sock.close()
 
 
-def messages(n: int) -> list[str]:
-    return ['{"type":"data-message","topic":"/bench/in/x","@data-type":"count","data":%d}' % i
+def messages(n: int, topic: str = "/bench/in/x") -> list[str]:
+    return ['{"type":"data-message","topic":"%s","@data-type":"count","data":%d}' % (topic, i)
             for i in range(n)]
 
 
-def one_way(ws_port: int, n: int) -> float:
-    """One-way: the client sends `n` messages. Sends through `websockets`' sans-I/O protocol (its framing and
-    masking, in C) with frames gathered into large writes: the asyncio API
-    costs tens of microseconds per message in Python, which would measure
-    the client rather than the server."""
-    from websockets.client import ClientProtocol
-    from websockets.frames import Opcode
-    from websockets.protocol import State
-    from websockets.uri import parse_uri
-
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            sock = socket.create_connection(("127.0.0.1", ws_port), timeout=10)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-    proto = ClientProtocol(parse_uri(f"ws://127.0.0.1:{ws_port}{PATH}"))
-    proto.send_request(proto.connect())
-    sock.sendall(b"".join(proto.data_to_send()))
-    subscribed = acked = False
-    while not acked:
-        data = sock.recv(65536)
-        if not data:
-            raise RuntimeError("server closed during the handshake")
-        proto.receive_data(data)
-        for ev in proto.events_received():
-            if getattr(ev, "opcode", None) == Opcode.TEXT:
-                assert json.loads(ev.data)["type"] == "ack"
-                acked = True
-        if not subscribed and proto.state == State.OPEN:
-            proto.send_text(b"[]")
-            sock.sendall(b"".join(proto.data_to_send()))
-            subscribed = True
-    texts = [t.encode() for t in messages(n)]
+def one_way(ws_port: int, n: int) -> tuple[WsClient, float]:
+    """The client sends `n` messages, framed before the clock starts, in
+    writes of 1,000 frames; returns the open connection (closed once the
+    native subscriber is done, so that a slow server loses nothing) and
+    the send rate."""
+    ws = WsClient(ws_port, [], time.monotonic() + 30)
+    frames = ws.frames(messages(n))
     start = time.monotonic()
     for i in range(0, n, 1000):
-        for t in texts[i:i + 1000]:
-            proto.send_text(t)
-        sock.sendall(b"".join(proto.data_to_send()))
+        ws.sock.sendall(b"".join(frames[i:i + 1000]))
     rate = n / (time.monotonic() - start)
-    time.sleep(0.5)
-    sock.close()
-    return rate
+    ws.answer_pings()
+    return ws, rate
 
 
-async def round_trip(ws_port: int, n: int, window: int) -> float:
-    ws = await connect_ws(ws_port, ["/bench/out"], time.monotonic() + 30)
+def round_trip(ws_port: int, n: int, window: int) -> float:
+    """The client keeps `window` messages in flight and counts replies."""
+    ws = WsClient(ws_port, ["/bench/out"], time.monotonic() + 30)
+    # Framed first: the echo gives up after a second without messages.
+    frames = ws.frames(messages(n))
     # Our subscription reaches the native subscriber asynchronously: probe
-    # until one echo comes back.
-    probe = '{"topic":"/bench/in/probe","@data-type":"count","data":0}'
+    # until one echo comes back, then drain further probe echoes.
+    probe = ws.frames(messages(1, "/bench/in/probe"))[0]
     deadline = time.monotonic() + 30
     while True:
-        await ws.send(probe)
+        ws.sock.sendall(probe)
         try:
-            await asyncio.wait_for(ws.recv(), 0.2)
-            break
-        except TimeoutError:
+            if ws.receive(0.2):
+                break
+        except RuntimeError:
             if time.monotonic() > deadline:
                 raise RuntimeError("no echo from the native subscriber") from None
-    while True:  # drain further probe echoes
-        try:
-            await asyncio.wait_for(ws.recv(), 0.5)
-        except TimeoutError:
-            break
-    texts = messages(n)
+    try:
+        while True:
+            ws.receive(0.5)
+    except RuntimeError:
+        pass
     sent = received = 0
-    start = time.monotonic()
+    start = progress = time.monotonic()
     while received < n:
-        while sent < n and sent - received < window:
-            await ws.send(texts[sent])
-            sent += 1
+        k = min(n - sent, window - (sent - received))
+        if k > 0:
+            ws.sock.sendall(b"".join(frames[sent:sent + k]))
+            sent += k
         try:
-            await asyncio.wait_for(ws.recv(), 30)
-        except TimeoutError:
-            raise RuntimeError(f"no reply for 30 s after {received:,} of {sent:,} sent") from None
-        received += 1
+            got = len(ws.receive(30))
+        except RuntimeError as e:
+            raise RuntimeError(f"{e} after {received:,} of {sent:,} replies") from None
+        now = time.monotonic()
+        if got:
+            received, progress = received + got, now
+        elif now - progress > 30:  # PINGs alone keep receive() busy
+            raise RuntimeError(f"no reply for 30 s after {received:,} of {sent:,}")
     rate = n / (time.monotonic() - start)
-    await ws.close()
+    ws.close()
     return rate
 
 
@@ -264,26 +304,31 @@ def run_case(python: list, real: bool, mode: str, n: int, window: int) -> dict:
         time.sleep(0.5)  # the sink's subscription reaches the server
         if mode == "one-way":
             cpu_before = server_cpu(procs, server)
-            sent_rate = one_way(ports["ws_port"], n)
-            res = procs.read(sink, 120)
+            ws, sent_rate = one_way(ports["ws_port"], n)
+            res = procs.read(sink, 300)
             cpu = server_cpu(procs, server) - cpu_before
+            ws.close()
             return {"sent_rate": sent_rate, "recv_rate": res["rate"], "got": res["got"],
                     "server_us": cpu / n * 1e6}
-        rate = asyncio.run(round_trip(ports["ws_port"], n, window))
+        rate = round_trip(ports["ws_port"], n, window)
         return {"rt_rate": rate}
     finally:
         procs.close()
         os.unlink(script)
 
 
-def report(name: str, python: list, real: bool, n: int, window: int) -> dict:
-    a = run_case(python, real, "one-way", n, window)
-    print(f"{name}: one-way: client sent {a['sent_rate']:,.0f}/s, native subscriber got "
-          f"{a['recv_rate']:,.0f}/s ({a['got']:,} of {n:,}); server CPU "
-          f"{a['server_us']:.1f} us/message (capacity ~{1e6 / a['server_us']:,.0f}/s per core)",
-          flush=True)
-    b = run_case(python, real, "round-trip", n // 4, window)
-    print(f"{name}: round-trip (window {window}): {b['rt_rate']:,.0f} replies/s", flush=True)
+def report(name: str, python: list, real: bool, n: int, window: int, cases: str) -> dict:
+    a = b = {}
+    if cases in ("both", "one-way"):
+        a = run_case(python, real, "one-way", n, window)
+        print(f"{name}: one-way: client sent {a['sent_rate']:,.0f}/s, native subscriber got "
+              f"{a['recv_rate']:,.0f}/s ({a['got']:,} of {n:,}); server CPU "
+              f"{a['server_us']:.1f} us/message (capacity ~{1e6 / a['server_us']:,.0f}/s "
+              "per core)", flush=True)
+    if cases in ("both", "round-trip"):
+        b = run_case(python, real, "round-trip", n // 4, window)
+        print(f"{name}: round-trip (window {window}): {b['rt_rate']:,.0f} replies/s",
+              flush=True)
     return {**a, **b}
 
 
@@ -292,20 +337,21 @@ def main() -> int:
     ap.add_argument("--messages", type=int, default=200_000)
     ap.add_argument("--window", type=int, default=256)
     ap.add_argument("--no-real", action="store_true")
+    ap.add_argument("--case", choices=("both", "one-way", "round-trip"), default="both")
     default_real = pathlib.Path(__file__).resolve().parents[2] / "shared/reference/real-broker"
     ap.add_argument("--real-broker", default=str(default_real))
     args = ap.parse_args()
-    ours = report("ours", [sys.executable], False, args.messages, args.window)
+    ours = report("ours", [sys.executable], False, args.messages, args.window, args.case)
     if args.no_real:
         return 0
     if not os.path.exists(args.real_broker):
         print(f"real Broker comparison skipped: {args.real_broker} not found")
         return 0
     real = report("real Broker 2.8", [args.real_broker, "python"], True, args.messages,
-                  args.window)
+                  args.window, args.case)
     for key, what in (("recv_rate", "one-way into the native subscriber"),
                       ("rt_rate", "round trip")):
-        if real[key]:
+        if real.get(key):
             print(f"ours / real Broker, {what}: {ours[key] / real[key]:.1f}x")
     return 0
 

@@ -1,6 +1,7 @@
 #include "net/loop.hh"
 
 #include "net/asio.hh"
+#include "net/batch_end.hh"
 
 #include <unordered_map>
 
@@ -8,6 +9,7 @@ namespace broker::net {
 
 struct loop::impl {
   asio::io_context ctx{1};
+  batch_end& batch = asio::make_service<batch_end>(ctx);
   // Keeps run() from returning while idle.
   asio::executor_work_guard<asio::io_context::executor_type> guard{
     ctx.get_executor()};
@@ -30,7 +32,14 @@ void loop::start() {
     // carry on (handlers are supposed to turn failures into statuses).
     for (;;) {
       try {
-        impl_->ctx.run();
+        // run() with a pause after each batch: up to max_batch handlers,
+        // fewer when no more are ready, then the deferred writes.
+        auto& ctx = impl_->ctx;
+        while (ctx.run_one() > 0) {
+          for (int i = 1; i < max_batch && ctx.poll_one() > 0; ++i) {
+          }
+          impl_->batch.run();
+        }
         return;
       } catch (const std::exception& ex) {
         fprintf(stderr, "broker: uncaught exception on the I/O thread: %s\n",
@@ -54,6 +63,10 @@ void loop::stop() {
 
 void loop::post(std::function<void()> f) {
   asio::post(impl_->ctx, std::move(f));
+}
+
+void loop::defer(std::function<void()> f) {
+  impl_->batch.defer(std::move(f));
 }
 
 bool loop::in_loop_thread() const noexcept {

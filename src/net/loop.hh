@@ -44,6 +44,14 @@ public:
   /// @returns whether the caller runs on the I/O thread.
   bool in_loop_thread() const noexcept;
 
+  /// Runs `f` when the current batch of handlers ends (net/batch_end.hh):
+  /// for writes that should gather what the batch produces.
+  /// @pre called on the I/O thread.
+  void defer(std::function<void()> f);
+
+  /// Handlers run back to back before deferred work runs.
+  static constexpr int max_batch = 128;
+
   /// Runs `f` on the I/O thread after `delay` unless cancelled first.
   /// @pre called on the I/O thread.
   timer_id schedule(timespan delay, std::function<void()> f);

@@ -201,7 +201,20 @@ void stream::write(frame_ptr frame) {
     return;
   queue_.push_back(std::move(frame));
   if (in_flight_ == 0)
-    do_write();
+    schedule_write();
+}
+
+void stream::schedule_write() {
+  // Written when the loop's batch ends, together with whatever else the
+  // batch queues for this peer.
+  if (flush_scheduled_)
+    return;
+  flush_scheduled_ = true;
+  loop_.defer([this, self = shared_from_this()] {
+    flush_scheduled_ = false;
+    if (in_flight_ == 0)
+      do_write();
+  });
 }
 
 bool stream::drop_oldest_queued() {
@@ -232,7 +245,12 @@ void stream::do_write() {
       fail(error{ec::peer_unavailable, err.message()});
       return;
     }
-    do_write();
+    // What came meanwhile goes when the batch ends, with what the rest of
+    // the batch adds; a closing stream finishes at once.
+    if (closing_)
+      do_write();
+    else if (!queue_.empty())
+      schedule_write();
     if (handler_)
       handler_->on_written();
   };

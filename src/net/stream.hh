@@ -61,7 +61,8 @@ public:
   /// Whether the stream runs over TLS.
   bool secure() const noexcept;
 
-  /// Queues a complete frame (length prefix included) for writing.
+  /// Queues a complete frame (length prefix included) for writing; the
+  /// write starts when the loop's current batch ends.
   void write(frame_ptr frame);
 
   /// Frames queued or in flight.
@@ -99,6 +100,7 @@ private:
 
   void do_read();
   void process_input();
+  void schedule_write();
   void do_write();
   void fail(error reason);
   void close_socket();
@@ -111,6 +113,7 @@ private:
   size_t rend_ = 0; // end of valid input in rbuf_
   std::deque<frame_ptr> queue_;
   size_t in_flight_ = 0; // frames of queue_ being written
+  bool flush_scheduled_ = false; // a write waits for the batch's end
   bool reading_ = false;
   bool paused_ = false;
   bool closing_ = false;

@@ -122,8 +122,8 @@ void ws_connect(loop& owner, const ws_url& url, tls_context_ptr tls,
           sock->set_option(asio::ip::tcp::no_delay{true}, ignored);
           auto addr = ep.address().to_string();
           if (!url.secure) {
-            auto conn = std::make_shared<ws_stream_impl<beast::tcp_stream>>(
-              settings, std::move(*sock));
+            auto conn = std::make_shared<ws_stream_impl<plain_next>>(
+              settings, rebind(std::move(*sock)));
             conn->set_remote(addr, ep.port());
             beast::get_lowest_layer(conn->ws()).expires_after(
               settings.handshake_timeout);
@@ -133,8 +133,8 @@ void ws_connect(loop& owner, const ws_url& url, tls_context_ptr tls,
           auto& ssl_ctx = *static_cast<asio::ssl::context*>(
             tls->native_handle());
           auto conn = std::make_shared<
-            ws_stream_impl<beast::ssl_stream<beast::tcp_stream>>>(
-            settings, std::move(*sock), ssl_ctx);
+            ws_stream_impl<tls_next>>(
+            settings, rebind(std::move(*sock)), ssl_ctx);
           conn->set_remote(addr, ep.port());
           // SNI, for servers that pick a certificate by name.
           SSL_set_tlsext_host_name(conn->ws().next_layer().native_handle(),

@@ -121,8 +121,8 @@ void ws_listener::do_accept() {
         auto& ssl_ctx = *static_cast<asio::ssl::context*>(
           impl_->tls->native_handle());
         auto conn = std::make_shared<
-          ws_stream_impl<beast::ssl_stream<beast::tcp_stream>>>(
-          st, std::move(sock), ssl_ctx);
+          ws_stream_impl<tls_next>>(
+          st, rebind(std::move(sock)), ssl_ctx);
         conn->set_remote(addr, rport);
         beast::get_lowest_layer(conn->ws()).expires_after(
           st.handshake_timeout);
@@ -135,8 +135,8 @@ void ws_listener::do_accept() {
               upgrade(conn, accept);
           });
       } else {
-        auto conn = std::make_shared<ws_stream_impl<beast::tcp_stream>>(
-          st, std::move(sock));
+        auto conn = std::make_shared<ws_stream_impl<plain_next>>(
+          st, rebind(std::move(sock)));
         conn->set_remote(addr, rport);
         beast::get_lowest_layer(conn->ws()).expires_after(
           st.handshake_timeout);

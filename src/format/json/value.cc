@@ -328,6 +328,7 @@ private:
       return false;
     ++pos_; // '{'
     value::object_type members;
+    members.reserve(4); // the API's messages have four keys, values two
     skip_ws();
     if (!at_end() && peek() == '}') {
       ++pos_;
