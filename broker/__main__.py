@@ -10,7 +10,8 @@ from .tools import TOOLS
 
 def usage() -> str:
     lines = ["usage: python -m broker COMMAND [ARGS...]", "", "commands:"]
-    lines += [f"  {name:<7}{text}" for name, text in TOOLS.items()]
+    width = max(map(len, TOOLS)) + 2
+    lines += [f"  {name:<{width}}{text}" for name, text in TOOLS.items()]
     lines += ["", "'python -m broker COMMAND --help' explains each command."]
     return "\n".join(lines)
 

@@ -1,5 +1,5 @@
 """The command-line tools (python -m broker demo|pipe|node|bench), each run
-as a subprocess.
+as a subprocess (controller's runs with zeek-client: test_zeek_client.py).
 
 They run with sys.executable from a temporary folder (so that "-m" does
 not pick up the source tree's broker/, which has no compiled extension)
@@ -140,7 +140,7 @@ def free_port() -> int:
 def test_main_lists_the_commands(run):
     r = run("--help")
     assert r.returncode == 0
-    for name in ("demo", "pipe", "node", "bench"):
+    for name in ("demo", "pipe", "node", "bench", "controller"):
         assert re.search(rf"^\s+{name}\s", r.stdout, re.MULTILINE), r.stdout
     assert run().returncode == 2
     r = run("nonsense")
@@ -156,6 +156,7 @@ def test_main_lists_the_commands(run):
         (["pipe", "subscribe"], ["--count", "--wait-peers", "--plain"]),
         (["node"], ["--listen", "--peer", "--forward", "SIGTERM"]),
         (["bench"], ["--list", "--quick", "benchmarks/"]),
+        (["controller"], ["--plain", "--port", "2149", "zeek-client", "SIGTERM"]),
     ],
 )
 def test_help_explains_each_tool(run, args, words):

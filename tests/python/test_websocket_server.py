@@ -2,6 +2,8 @@
 checklist (§9): the upgrade, the subscription and its errors, the ack,
 pipelining, every value type end to end, the error table, delivery rules,
 events_only, PING/Close handling, slow clients, limits, TLS and statuses.
+Item 11 (real clients end to end) is in test_zeekpy.py and
+test_zeek_client.py.
 Clients are the `websockets` library (what zeekpy uses) and, where a
 library would hide what matters, the raw client of wsraw.py."""
 
