@@ -12,24 +12,43 @@ publish_queue::publish_queue(size_t capacity, std::function<void()> wake)
 
 bool publish_queue::push(std::vector<outgoing_message> msgs,
                          clock::time_point deadline) {
-  std::unique_lock guard{mtx_};
-  for (auto& msg : msgs) {
-    if (queue_.size() >= capacity_
-        && !cv_.wait_until(guard, deadline, [this] {
-             return queue_.size() < capacity_ || closed_;
-           }))
-      return false;
-    if (closed_)
-      return false;
-    queue_.push_back(std::move(msg));
-    if (queue_.size() == capacity_)
-      room_.extinguish();
-    if (!scheduled_) {
-      scheduled_ = true;
-      wake_();
+  // wake_ posts to the I/O thread, which then takes our lock: calling it
+  // with the lock held would have the woken thread block on us.
+  bool wake = false;
+  bool ok = true;
+  {
+    std::unique_lock guard{mtx_};
+    for (auto& msg : msgs) {
+      if (queue_.size() >= capacity_) {
+        if (wake) { // the drain must be on its way before we wait for it
+          wake = false;
+          guard.unlock();
+          wake_();
+          guard.lock();
+        }
+        if (!cv_.wait_until(guard, deadline, [this] {
+              return queue_.size() < capacity_ || closed_;
+            })) {
+          ok = false;
+          break;
+        }
+      }
+      if (closed_) {
+        ok = false;
+        break;
+      }
+      queue_.push_back(std::move(msg));
+      if (queue_.size() == capacity_)
+        room_.extinguish();
+      if (!scheduled_) {
+        scheduled_ = true;
+        wake = true;
+      }
     }
   }
-  return true;
+  if (wake)
+    wake_();
+  return ok;
 }
 
 std::deque<outgoing_message> publish_queue::take(size_t max) {

@@ -12,6 +12,7 @@
 
 #include "util/flare.hh"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -36,35 +37,49 @@ public:
   /// queue: the caller decides what to do when it is now_full. With
   /// `wake` false the consumer learns of it at the next wake().
   push_result push(T item, bool wake = true) {
-    std::unique_lock guard{mtx_};
-    if (closed_)
-      return push_result::closed;
-    queue_.push_back(std::move(item));
-    if (wake)
-      signal();
-    if (queue_.size() >= capacity_) {
-      full_ = true;
-      return push_result::now_full;
+    push_result result = push_result::has_room;
+    bool tell = false;
+    {
+      std::unique_lock guard{mtx_};
+      if (closed_)
+        return push_result::closed;
+      queue_.push_back(std::move(item));
+      tell = wake && mark_signaled();
+      if (queue_.size() >= capacity_) {
+        full_ = true;
+        result = push_result::now_full;
+      }
     }
-    return push_result::has_room;
+    if (tell)
+      tell_consumer();
+    return result;
   }
 
   /// Adds an item, dropping the oldest when full (status queues).
   void push_drop_oldest(T item) {
-    std::unique_lock guard{mtx_};
-    if (closed_)
-      return;
-    if (queue_.size() >= capacity_)
-      queue_.pop_front();
-    queue_.push_back(std::move(item));
-    signal();
+    bool tell = false;
+    {
+      std::unique_lock guard{mtx_};
+      if (closed_)
+        return;
+      if (queue_.size() >= capacity_)
+        queue_.pop_front();
+      queue_.push_back(std::move(item));
+      tell = mark_signaled();
+    }
+    if (tell)
+      tell_consumer();
   }
 
   /// Wakes the consumer if items wait that it was not told about.
   void wake() {
-    std::unique_lock guard{mtx_};
-    if (!queue_.empty())
-      signal();
+    bool tell = false;
+    {
+      std::unique_lock guard{mtx_};
+      tell = !queue_.empty() && mark_signaled();
+    }
+    if (tell)
+      tell_consumer();
   }
 
   /// Puts items back at the front, in their order (a consumer that took
@@ -72,10 +87,15 @@ public:
   void push_front(std::vector<T> items) {
     if (items.empty())
       return;
-    std::unique_lock guard{mtx_};
-    queue_.insert(queue_.begin(), std::make_move_iterator(items.begin()),
-                  std::make_move_iterator(items.end()));
-    signal();
+    bool tell = false;
+    {
+      std::unique_lock guard{mtx_};
+      queue_.insert(queue_.begin(), std::make_move_iterator(items.begin()),
+                    std::make_move_iterator(items.end()));
+      tell = mark_signaled();
+    }
+    if (tell)
+      tell_consumer();
   }
 
   /// Takes up to `max` items without waiting.
@@ -91,7 +111,7 @@ public:
         queue_.pop_front();
       }
       if (queue_.empty())
-        unsignal();
+        clear_signal();
       // Resume the producer once there is room for a good batch again.
       if (full_ && queue_.size() <= capacity_ / 2) {
         full_ = false;
@@ -108,12 +128,14 @@ public:
     std::function<void()> drained;
     {
       std::unique_lock guard{mtx_};
-      if (queue_.empty())
+      if (queue_.empty()) {
+        clear_signal();
         return false;
+      }
       out = std::move(queue_.front());
       queue_.pop_front();
       if (queue_.empty())
-        unsignal();
+        clear_signal();
       if (full_ && queue_.size() <= capacity_ / 2) {
         full_ = false;
         drained = on_drained_;
@@ -150,7 +172,7 @@ public:
   int fd() {
     std::unique_lock guard{mtx_};
     if (!fd_used_) {
-      fd_used_ = true;
+      fd_used_.store(true, std::memory_order_release);
       if (signaled_)
         flare_.fire();
     }
@@ -177,22 +199,29 @@ public:
   }
 
 private:
-  /// Tells the consumer that items wait (once until the queue empties).
-  void signal() {
+  /// Under the lock: whether the consumer must now be told that items
+  /// wait (once until the queue runs empty).
+  bool mark_signaled() {
     if (signaled_)
-      return;
+      return false;
     signaled_ = true;
-    if (fd_used_)
+    return true;
+  }
+
+  /// Without the lock: a consumer woken while we held it would only block
+  /// on it again. So a pop may run empty before the flare fires, leaving
+  /// it lit over an empty queue; clear_signal() puts that right.
+  void tell_consumer() {
+    if (fd_used_.load(std::memory_order_acquire))
       flare_.fire();
     cv_.notify_all();
   }
 
-  /// The queue ran empty.
-  void unsignal() {
-    if (!signaled_)
-      return;
+  /// Under the lock, the queue being empty: nothing to tell, and a flare
+  /// lit late (see tell_consumer) goes out.
+  void clear_signal() {
     signaled_ = false;
-    if (fd_used_)
+    if (fd_used_.load(std::memory_order_relaxed))
       flare_.extinguish();
   }
 
@@ -202,7 +231,7 @@ private:
   size_t capacity_;
   bool full_ = false;
   bool closed_ = false;
-  bool fd_used_ = false;
+  std::atomic<bool> fd_used_{false};
   bool signaled_ = false; // the consumer was woken for what is queued
   std::function<void()> on_drained_;
   flare flare_;
