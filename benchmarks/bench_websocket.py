@@ -351,8 +351,12 @@ def main() -> int:
                   args.window, args.case)
     for key, what in (("recv_rate", "one-way into the native subscriber"),
                       ("rt_rate", "round trip")):
-        if real.get(key):
-            print(f"ours / real Broker, {what}: {ours[key] / real[key]:.1f}x")
+        if real.get(key) and ours.get(key):
+            note = ""
+            if key == "recv_rate" and real["got"] < args.messages:
+                note = (f" (real Broker's rate is over the {real['got']:,} of "
+                        f"{args.messages:,} messages it delivered)")
+            print(f"ours / real Broker, {what}: {ours[key] / real[key]:.1f}x{note}")
     return 0
 
 
