@@ -83,6 +83,17 @@ public:
     flush();
   }
 
+  /// The connection is being torn down: whoever waits for a write learns
+  /// it through the executor. A parked handler owns its operation, which
+  /// may own the stream above us: left parked in a socket that never
+  /// completes, it would keep both alive forever.
+  void abandon() {
+    if (auto w = std::move(blocked_))
+      call_later(std::move(w), asio::error::operation_aborted);
+    if (auto w = std::move(flush_waiter_))
+      call_later(std::move(w), asio::error::operation_aborted);
+  }
+
 private:
   /// A parked completion handler (Beast's handlers are move-only).
   struct waiter {

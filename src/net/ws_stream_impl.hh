@@ -259,12 +259,20 @@ private:
 
   void teardown() {
     finished_ = true;
+    coalescing_layer().abandon();
     ping_timer_.cancel();
     close_timer_.cancel();
     error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(
       asio::ip::tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  auto& coalescing_layer() noexcept {
+    if constexpr (std::is_same_v<Next, plain_next>)
+      return ws_.next_layer();
+    else
+      return ws_.next_layer().next_layer();
   }
 
   ws_settings settings_;
