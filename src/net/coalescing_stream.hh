@@ -60,14 +60,18 @@ public:
   template <class MutableBuffers, class Handler>
   auto async_read_some(const MutableBuffers& bufs, Handler&& handler) {
     return asio::async_initiate<Handler, void(error_code, size_t)>(
-      [this](auto h, const MutableBuffers& b) { start_read(std::move(h), b); },
+      [this](auto h, const MutableBuffers& b) {
+        this->start_read(std::move(h), b);
+      },
       handler, bufs);
   }
 
   template <class ConstBuffers, class Handler>
   auto async_write_some(const ConstBuffers& bufs, Handler&& handler) {
     return asio::async_initiate<Handler, void(error_code, size_t)>(
-      [this](auto h, const ConstBuffers& b) { start_write(std::move(h), b); },
+      [this](auto h, const ConstBuffers& b) {
+        this->start_write(std::move(h), b);
+      },
       handler, bufs);
   }
 

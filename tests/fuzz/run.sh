@@ -21,7 +21,8 @@ targets=${FUZZ_TARGETS:-bin json wsapi wsframe}
 
 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS="-O1 -g" \
-  -DBROKER_FUZZ=ON -DBROKER_ENABLE_PYTHON=OFF -DBUILD_TESTING=OFF >/dev/null
+  -DBROKER_FUZZ=ON -DBROKER_ENABLE_PYTHON=OFF -DBUILD_TESTING=OFF \
+  -DBROKER_WERROR=ON >/dev/null
 build_list=()
 for t in $targets; do build_list+=("fuzz_${t}_decoder"); done
 ninja -j"${FUZZ_JOBS:-1}" -C "$build" "${build_list[@]}"

@@ -16,8 +16,6 @@ namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
-constexpr auto int64_max = std::numeric_limits<int64_t>::max();
-
 // -- encoding -----------------------------------------------------------------
 
 void append_real(std::string& out, double x) {
