@@ -187,6 +187,16 @@ void core::route_from(participant_id id, outgoing_message msg) {
   router_.route_now(msg);
 }
 
+bool core::try_route_from(participant_id id, outgoing_message& msg,
+                          std::function<void()> on_room) {
+  BROKER_ASSERT(loop_.in_loop_thread());
+  msg.from = id;
+  if (router_.try_route_now(msg))
+    return true;
+  router_.when_room(std::move(on_room));
+  return false;
+}
+
 std::shared_ptr<const std::atomic<bool>>
 core::watch_interest(std::string topic) {
   auto flag = std::make_shared<std::atomic<bool>>(false);

@@ -127,6 +127,14 @@ public:
   /// peers get their overflow policy, as for relayed messages.
   void route_from(participant_id id, outgoing_message msg);
 
+  /// route_from() with the flow control local publishers get: while a
+  /// target peer's full buffer may still hold it back, routes nothing and
+  /// returns false; `on_room` then runs (on the I/O thread) once there may
+  /// be room, and the caller tries again. For participants that can stop
+  /// reading their own input (a WebSocket client's socket).
+  bool try_route_from(participant_id id, outgoing_message& msg,
+                      std::function<void()> on_room);
+
   /// A flag that is true while a local subscriber's filter matches `topic`
   /// (say, the store events topic: producers skip building unwanted
   /// messages).

@@ -241,6 +241,7 @@ void router::on_written() {
   }
   if (waiting_for_writes_)
     drain_publish_queue();
+  notify_room();
 }
 
 bool router::must_wait(const std::vector<connection*>& targets) {
@@ -265,6 +266,7 @@ bool router::must_wait(const std::vector<connection*>& targets) {
         loop_.schedule(delay, [this] {
           if (waiting_for_writes_)
             drain_publish_queue();
+          notify_room();
         });
     }
     if (now - *c->full_since < (any_room ? grace : bound))
@@ -377,6 +379,30 @@ void router::route_now(const outgoing_message& msg) {
   BROKER_ASSERT(loop_.in_loop_thread());
   if (!stopping_)
     route_outgoing(msg, targets_of(msg));
+}
+
+bool router::try_route_now(const outgoing_message& msg) {
+  BROKER_ASSERT(loop_.in_loop_thread());
+  if (stopping_)
+    return true; // dropped like everything else at shutdown
+  auto targets = targets_of(msg);
+  if (must_wait(targets))
+    return false;
+  route_outgoing(msg, targets);
+  return true;
+}
+
+void router::when_room(std::function<void()> f) {
+  room_waiters_.push_back(std::move(f));
+}
+
+void router::notify_room() {
+  if (room_waiters_.empty())
+    return;
+  auto waiters = std::move(room_waiters_);
+  room_waiters_.clear();
+  for (auto& f : waiters)
+    f();
 }
 
 void router::drain_publish_queue() {

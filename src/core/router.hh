@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <functional>
 #include <vector>
 
 namespace broker::detail {
@@ -84,6 +85,15 @@ public:
   /// Routes a participant's message at once (overflow policies apply).
   void route_now(const outgoing_message& msg);
 
+  /// Routes a participant's message unless a target peer is full and may
+  /// still hold it back (must_wait, as for local publishers): then returns
+  /// false and routes nothing; callbacks given to when_room() run once the
+  /// peers make progress or their time is up.
+  bool try_route_now(const outgoing_message& msg);
+
+  /// Runs `f` once, at the next sign of room (see try_route_now).
+  void when_room(std::function<void()> f);
+
   std::vector<std::string> peer_subscriptions() const;
   bool peer_subscribed_exactly(const std::string& topic);
 
@@ -134,6 +144,8 @@ private:
   overlay overlay_; // routing among our own endpoints
   filter_type forwards_;
   bool waiting_for_writes_ = false;
+  std::vector<std::function<void()>> room_waiters_;
+  void notify_room();
   bool stopping_ = false;
 
   // Shared with API threads (await_peer): who is reachable.

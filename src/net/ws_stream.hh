@@ -71,6 +71,11 @@ public:
   /// Queues a text message.
   virtual void send(ws_message_ptr text) = 0;
 
+  /// Stops delivering messages (and so reading: TCP holds the peer back)
+  /// until resume_reading(). Callable from on_message.
+  virtual void pause_reading() = 0;
+  virtual void resume_reading() = 0;
+
   /// Messages queued or in flight.
   virtual size_t queued() const noexcept = 0;
 

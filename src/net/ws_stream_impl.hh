@@ -104,6 +104,16 @@ public:
 
   size_t queued() const noexcept override { return queue_.size(); }
 
+  void pause_reading() override { paused_ = true; }
+
+  void resume_reading() override {
+    if (!paused_)
+      return;
+    paused_ = false;
+    if (!reading_ && !closing_)
+      do_read();
+  }
+
   bool drop_oldest_queued() override {
     size_t first = writing_ ? 1 : 0;
     if (queue_.size() <= first)
@@ -136,21 +146,27 @@ public:
 
 private:
   void do_read() {
+    reading_ = true;
     auto self = this->shared_from_this();
     ws_.async_read(rbuf_, [this, self](error_code err, size_t) {
+      reading_ = false;
       if (err) {
         on_read_error(err);
         return;
       }
       if (closing_) // reading on only to see the peer's Close
         return;
+      // Any message proves the peer alive, like a PONG: a client's PONG
+      // may queue behind megabytes of its own messages while we read them
+      // slowly (flow control), and must not make it look dead.
+      pong_seen_ = true;
       auto bytes = rbuf_.cdata();
       std::string_view text{static_cast<const char*>(bytes.data()),
                             bytes.size()};
       if (handler_)
         handler_->on_message(text);
       rbuf_.clear();
-      if (!closing_)
+      if (!closing_ && !paused_)
         do_read();
     });
   }
@@ -207,6 +223,10 @@ private:
     ping_timer_.async_wait([this, self](error_code err) {
       if (err || closing_)
         return;
+      if (paused_) { // we read nothing, so no PONG either: wait
+        schedule_ping();
+        return;
+      }
       if (ping_outstanding_ && !pong_seen_) {
         auto* h = handler_;
         handler_ = nullptr;
@@ -283,6 +303,8 @@ private:
   std::deque<ws_message_ptr> queue_;
   handler* handler_ = nullptr;
   bool writing_ = false;
+  bool reading_ = false;
+  bool paused_ = false;
   bool closing_ = false;
   bool finished_ = false;
   bool ping_outstanding_ = false;

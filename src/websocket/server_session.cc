@@ -132,9 +132,28 @@ void server_session::on_data_message(std::string_view text) {
                                        core.config().options.ttl, msg->topic,
                                        msg->value);
   auto topic = msg->topic;
-  core.route_from(*participant_, detail::outgoing_message{
-                                   std::move(topic), endpoint_id{},
-                                   std::move(frame), std::move(msg)});
+  pending_ = detail::outgoing_message{std::move(topic), endpoint_id{},
+                                      std::move(frame), std::move(msg)};
+  route_pending();
+}
+
+void server_session::route_pending() {
+  // Flow control as for local publishers (0007): while a peer that wants
+  // the message is full and may still hold it back, we stop reading from
+  // the client (TCP holds it back in turn) and try again when there is
+  // room. Past the peer's time, its overflow policy applies and we go on.
+  if (done_ || !pending_)
+    return;
+  std::weak_ptr<server_session> weak = shared_from_this();
+  if (!owner_.core().try_route_from(*participant_, *pending_, [weak] {
+        if (auto self = weak.lock())
+          self->route_pending();
+      })) {
+    stream_->pause_reading();
+    return;
+  }
+  pending_.reset();
+  stream_->resume_reading();
 }
 
 bool server_session::wants(const data& value) const {

@@ -10,6 +10,7 @@
 
 #include "broker/endpoint_info.hh"
 #include "core/participant.hh"
+#include "core/publish_queue.hh"
 #include "net/ws_stream.hh"
 
 #include <memory>
@@ -51,6 +52,7 @@ public:
 private:
   void on_subscription(std::string_view text);
   void on_data_message(std::string_view text);
+  void route_pending();
   void send_error(std::string_view code, std::string_view context);
   void leave(bool lost, const std::string& why);
 
@@ -62,6 +64,8 @@ private:
   endpoint_info info_;
   std::optional<detail::participant_id> participant_;
   uint64_t subscription_timer_ = 0;
+  /// A message that waits for room at a peer; reading is paused meanwhile.
+  std::optional<detail::outgoing_message> pending_;
   bool done_ = false;
   bool overflowed_ = false; // closing for overflow, right after this delivery
 };

@@ -13,6 +13,7 @@ import contextlib
 import json
 import socket
 import ssl
+import threading
 import time
 
 import pytest
@@ -516,3 +517,40 @@ def test_environment_variable_starts_the_server(monkeypatch):
             ep.publish("/x", 1)
             with pytest.raises(TimeoutError):
                 ws.recv(timeout=0.2)
+
+
+def test_a_fast_client_is_held_back_by_a_slow_native_peer_and_loses_nothing():
+    """Flow control for client input (0007, 0008): while the native peer's
+    buffer is full we stop reading the client's socket, so TCP holds the
+    client back; nothing overflows the peer (whose default policy would
+    drop the peering), and the client's PONGs stuck behind its own
+    messages do not make it look dead."""
+    n, payload = 4000, "x" * 4096  # 16 MB: more than the sockets buffer
+    with server(peer_buffer_size=64) as (ep, port):
+        statuses = ep.make_status_subscriber(True)
+        with broker.Endpoint(plain_config()) as sink:
+            sub = sink.make_subscriber("/bp", qsize=16)
+            sink.peer("127.0.0.1", ep.listen("127.0.0.1", 0), 0)
+            assert wait_until(lambda: any(
+                t.string().startswith("/bp") for t in ep.peer_subscriptions()), 10)
+            with client(port, ping_interval=1, ping_timeout=30) as ws:
+
+                def send_all():
+                    for i in range(n):
+                        ws.send(msg("/bp/x", "string", f"{i} {payload}"))
+
+                sender = threading.Thread(target=send_all, daemon=True)
+                sender.start()
+                time.sleep(2)  # the subscriber reads nothing: all backs up
+                got = []
+                deadline = time.monotonic() + 60
+                while len(got) < n and time.monotonic() < deadline:
+                    got.extend(sub.get(n - len(got), timeout=1.0))
+                sender.join(10)
+                assert not sender.is_alive()
+                assert [int(v.split(" ")[0]) for _, v in got] == list(range(n))
+                # Before anyone leaves: no peer dropped, no error.
+                bad = [s for s in statuses.poll()
+                       if isinstance(s, broker.Error)
+                       or s.code() in (broker.SC.PeerLost, broker.SC.PeerRemoved)]
+                assert not bad
