@@ -535,13 +535,22 @@ def test_a_fast_client_is_held_back_by_a_slow_native_peer_and_loses_nothing():
                 t.string().startswith("/bp") for t in ep.peer_subscriptions()), 10)
             with client(port, ping_interval=1, ping_timeout=30) as ws:
 
+                sent = [0]
+
                 def send_all():
                     for i in range(n):
                         ws.send(msg("/bp/x", "string", f"{i} {payload}"))
+                        sent[0] = i + 1
 
                 sender = threading.Thread(target=send_all, daemon=True)
                 sender.start()
-                time.sleep(2)  # the subscriber reads nothing: all backs up
+                # The subscriber reads nothing until the sender is done or
+                # blocked (no progress between two looks), so the burst
+                # backs up through the peer into the client.
+                last, deadline = -1, time.monotonic() + 30
+                while sender.is_alive() and sent[0] != last and time.monotonic() < deadline:
+                    last = sent[0]
+                    sender.join(0.5)
                 got = []
                 deadline = time.monotonic() + 60
                 while len(got) < n and time.monotonic() < deadline:
