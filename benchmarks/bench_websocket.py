@@ -317,8 +317,10 @@ def run_case(python: list, real: bool, mode: str, n: int, window: int) -> dict:
             ws.close()
             return {"sent_rate": sent_rate, "recv_rate": res["rate"], "got": res["got"],
                     "server_us": cpu / n * 1e6}
+        cpu_before = server_cpu(procs, server)
         rate = round_trip(ports["ws_port"], n, window)
-        return {"rt_rate": rate}
+        cpu = server_cpu(procs, server) - cpu_before
+        return {"rt_rate": rate, "rt_server_us": cpu / n * 1e6}
     finally:
         procs.close()
         os.unlink(script)
@@ -334,8 +336,8 @@ def report(name: str, python: list, real: bool, n: int, window: int, cases: str)
               "per core)", flush=True)
     if cases in ("both", "round-trip"):
         b = run_case(python, real, "round-trip", n // 4, window)
-        print(f"{name}: round-trip (window {window}): {b['rt_rate']:,.0f} replies/s",
-              flush=True)
+        print(f"{name}: round-trip (window {window}): {b['rt_rate']:,.0f} replies/s; server "
+              f"CPU {b['rt_server_us']:.1f} us/message both ways", flush=True)
     return {**a, **b}
 
 

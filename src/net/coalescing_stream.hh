@@ -117,11 +117,13 @@ private:
     return std::make_unique<waiter_impl<H>>(std::move(h));
   }
 
-  /// Completes `h` through the executor: never from inside the initiation.
+  /// Completes `h` through its executor (the stream's, unless it has its
+  /// own: net/chain_executor.hh): never from inside the initiation.
   template <class H, class... Ts>
   void complete(H h, Ts... xs) {
-    asio::post(get_executor(),
-               beast::bind_front_handler(std::move(h), xs...));
+    auto ex = asio::get_associated_executor(h, get_executor());
+    asio::post(asio::bind_executor(
+      ex, beast::bind_front_handler(std::move(h), xs...)));
   }
 
   template <class H, class MutableBuffers>

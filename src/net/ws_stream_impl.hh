@@ -6,6 +6,7 @@
 // coalescing_stream right above the TCP stream.
 
 #include "net/asio.hh"
+#include "net/chain_executor.hh"
 #include "net/coalescing_stream.hh"
 #include "net/ws_stream.hh"
 
@@ -56,7 +57,8 @@ public:
   template <class... Ts>
   explicit ws_stream_impl(const ws_settings& settings, Ts&&... xs)
     : settings_(settings), ws_(std::forward<Ts>(xs)...),
-      ping_timer_(ws_.get_executor()), close_timer_(ws_.get_executor()) {}
+      ping_timer_(ws_.get_executor()), close_timer_(ws_.get_executor()),
+      chain_(chain_executor::for_executor(ws_.get_executor())) {}
 
   ws_type& ws() noexcept { return ws_; }
 
@@ -148,7 +150,9 @@ private:
   void do_read() {
     reading_ = true;
     auto self = this->shared_from_this();
-    ws_.async_read(rbuf_, [this, self](error_code err, size_t) {
+    // Chained: reading the next buffered message costs no trip through
+    // epoll (net/chain_executor.hh).
+    ws_.async_read(rbuf_, asio::bind_executor(chain_, [this, self](error_code err, size_t) {
       reading_ = false;
       if (err) {
         on_read_error(err);
@@ -168,7 +172,7 @@ private:
       rbuf_.clear();
       if (!closing_ && !paused_)
         do_read();
-    });
+    }));
   }
 
   void on_read_error(error_code err) {
@@ -201,7 +205,7 @@ private:
     auto self = this->shared_from_this();
     auto& msg = *queue_.front();
     ws_.async_write(asio::buffer(msg.data(), msg.size()),
-                    [this, self](error_code err, size_t) {
+                    asio::bind_executor(chain_, [this, self](error_code err, size_t) {
                       writing_ = false;
                       if (!queue_.empty())
                         queue_.pop_front();
@@ -214,7 +218,7 @@ private:
                       do_write();
                       if (handler_)
                         handler_->on_written();
-                    });
+                    }));
   }
 
   void schedule_ping() {
@@ -299,6 +303,7 @@ private:
   ws_type ws_;
   asio::steady_timer ping_timer_;
   asio::steady_timer close_timer_;
+  chain_executor chain_;
   beast::flat_buffer rbuf_;
   std::deque<ws_message_ptr> queue_;
   handler* handler_ = nullptr;
