@@ -21,7 +21,11 @@ Other requests are logged and left unanswered; there is no real cluster
 behind this. TLS by default, matching zeek-client's ssl.enable = true:
 without certificates the anonymous AECDH-AES256-SHA mode zeek-client offers
 (encrypted, NOT authenticated: anyone who can reach the port can connect);
---plain serves ws:// for ssl.enable = false (zeek-client's default).
+with --certificate, --key and --ca-file (as Broker's ssl.* settings) both
+sides authenticate, for zeek-client's ssl.certificate, ssl.keyfile and
+ssl.cafile (zeek-client also checks that our certificate names the host
+it connects to); --plain serves ws:// for ssl.enable = false (zeek-client's
+default).
 
 Logs to stderr (--verbose: every message). Stops cleanly on SIGINT or
 SIGTERM and exits 0; exits 1 if it cannot listen, 2 on a usage error.
@@ -233,10 +237,14 @@ class Controller:
 # -- command line -----------------------------------------------------------------
 
 
-def make_config(plain: bool) -> broker.Configuration:
+def make_config(plain: bool, tls_files: dict[str, str] | None = None) -> broker.Configuration:
+    """`tls_files` maps Configuration's openssl_* names to their values."""
     opts = broker.BrokerOptions()
     opts.disable_ssl = plain
-    return broker.Configuration(opts)
+    cfg = broker.Configuration(opts)
+    for name, value in (tls_files or {}).items():
+        setattr(cfg, name, value)
+    return cfg
 
 
 def status_level(ev) -> int:
@@ -249,8 +257,14 @@ def status_level(ev) -> int:
     return logging.DEBUG
 
 
-def run(address: str, port: int, plain: bool, request_timeout: float) -> int:
-    with StopSignals() as stop, broker.Endpoint(make_config(plain)) as ep:
+def run(
+    address: str,
+    port: int,
+    plain: bool,
+    request_timeout: float,
+    tls_files: dict[str, str] | None = None,
+) -> int:
+    with StopSignals() as stop, broker.Endpoint(make_config(plain, tls_files)) as ep:
         statuses = ep.make_status_subscriber(True)
         # events_only: a client that publishes plain values on the topic
         # must not break zeek-client, which takes every message for an event.
@@ -267,7 +281,7 @@ def run(address: str, port: int, plain: bool, request_timeout: float) -> int:
             host,
             bound,
             PATH,
-            "plain" if plain else "TLS",
+            "plain" if plain else "TLS, certificates" if tls_files else "TLS, anonymous",
             ep.node_id(),
         )
         while stop.stopped is None:
@@ -309,8 +323,29 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         metavar="SECONDS",
         help="when test-timeout --with-state gets its error (default %(default)s)",
     )
+    for flag, what in (
+        ("--certificate", "our certificate (PEM)"),
+        ("--key", "its private key (PEM)"),
+        ("--ca-file", "the CAs that sign clients' certificates (PEM)"),
+        ("--passphrase", "the key's passphrase, if it is encrypted"),
+    ):
+        ap.add_argument(flag, metavar="FILE" if flag != "--passphrase" else "TEXT", help=what)
     ap.add_argument("-v", "--verbose", action="store_true", help="log every message")
     args = ap.parse_args(argv)
+    tls_files = {
+        f"openssl_{name}": value
+        for name, value in (
+            ("certificate", args.certificate),
+            ("key", args.key),
+            ("cafile", args.ca_file),
+            ("passphrase", args.passphrase),
+        )
+        if value is not None
+    }
+    if tls_files and args.plain:
+        ap.error("--plain cannot be combined with certificate options")
+    if tls_files and not (args.certificate and args.key and args.ca_file):
+        ap.error("certificates need --certificate, --key and --ca-file together")
     if not 0 <= args.port <= 65535:
         ap.error("--port must be 0-65535")
     if not args.request_timeout > 0:
@@ -320,7 +355,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    return run(args.address, args.port, args.plain, args.request_timeout)
+    return run(args.address, args.port, args.plain, args.request_timeout, tls_files)
 
 
 if __name__ == "__main__":

@@ -93,8 +93,9 @@ def pair():
 
 class Pki:
     """Test certificates made with the ``openssl`` command (never committed):
-    one CA that signs two nodes' certificates, an encrypted copy of a key,
-    a self-signed certificate no one trusts, and a hashed CA directory."""
+    one CA that signs two nodes' certificates and one for 127.0.0.1, an
+    encrypted copy of a key, a self-signed certificate no one trusts, and a
+    hashed CA directory."""
 
     passphrase = "correct horse"
 
@@ -115,6 +116,13 @@ class Pki:
                  "-subj", f"/CN={name}")
             ossl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey",
                  "ca.key", "-CAcreateserial", "-out", f"{name}.pem", "-days", "2")
+        # A server certificate that names 127.0.0.1, for clients that check
+        # the host they connect to (zeek-client).
+        (root / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        ossl("req", *ec_key, "-keyout", "localhost.key", "-out", "localhost.csr",
+             "-subj", "/CN=localhost")
+        ossl("x509", "-req", "-in", "localhost.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-out", "localhost.pem", "-days", "2", "-extfile", "san.ext")
         ossl("pkey", "-in", "node1.key", "-aes256", "-passout",
              f"pass:{self.passphrase}", "-out", "node1-encrypted.key")
         ossl("req", "-x509", *ec_key, "-keyout", "rogue.key", "-out", "rogue.pem",

@@ -2,7 +2,8 @@
 ``python -m broker controller``: get-instances, get-nodes, test-timeout
 and monitor, over ws:// (ssl.enable = false) and wss:// (ssl.enable =
 true, anonymous AECDH-AES256-SHA), each checked by its JSON output and exit
-code (websocket-api.md §8.2, §8.3, §9 item 11).
+code (websocket-api.md §8.2, §8.3, §9 item 11); and wss:// with
+certificates on both sides (ssl.certificate, ssl.keyfile, ssl.cafile).
 
 Both run as subprocesses with sys.executable: the controller logs its
 port (it listens on port 0), zeek-client gets it through --set. Every wait
@@ -326,6 +327,88 @@ def test_plaintext_and_tls_mismatch_fails(spawn, zeek_client, server_tls):
     assert ctl.proc.stop(signal.SIGTERM) == 0
 
 
+# -- certificates (zeek-client's ssl.certificate / ssl.keyfile / ssl.cafile) ------------
+
+
+def start_cert_controller(spawn, pki) -> Controller:
+    """Authenticates with a certificate for 127.0.0.1 (zeek-client checks
+    the host name) and accepts clients that our test CA signed."""
+    return start_controller(
+        spawn,
+        True,
+        "--certificate",
+        pki.path("localhost.pem"),
+        "--key",
+        pki.path("localhost.key"),
+        "--ca-file",
+        pki.path("ca.pem"),
+    )
+
+
+def cert_settings(pki, node: str) -> list[str]:
+    return [
+        f"ssl.certificate={pki.path(node + '.pem')}",
+        f"ssl.keyfile={pki.path(node + '.key')}",
+        f"ssl.cafile={pki.path('ca.pem')}",
+    ]
+
+
+def test_certificates_authenticate_both_sides(spawn, zeek_client, pki):
+    ctl = start_cert_controller(spawn, pki)
+    ctl.proc.wait_for("err", r"\(TLS, certificates\)")
+    r = zeek_client(ctl, "get-instances", settings=cert_settings(pki, "node2"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {
+        "agent-remote": {"host": "192.0.2.10"},
+        "agent-standalone": {"host": "127.0.0.1", "port": 2151},
+    }
+    # zeek-client without a certificate offers only the anonymous suite,
+    # which an authenticating server refuses.
+    r = zeek_client(ctl, "get-instances", settings=["client.peering_attempts=1"])
+    assert r.returncode == 1
+    assert "error:" in r.stderr
+    assert ctl.proc.stop(signal.SIGTERM) == 0
+
+
+def test_a_client_certificate_our_ca_did_not_sign_is_refused(spawn, zeek_client, pki):
+    ctl = start_cert_controller(spawn, pki)
+    settings = [
+        f"ssl.certificate={pki.path('rogue.pem')}",
+        f"ssl.keyfile={pki.path('rogue.key')}",
+        f"ssl.cafile={pki.path('ca.pem')}",
+        "client.peering_attempts=1",
+    ]
+    r = zeek_client(ctl, "get-instances", settings=settings)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert "error:" in r.stderr
+    # The controller carries on for clients it trusts.
+    r = zeek_client(ctl, "get-instances", settings=cert_settings(pki, "node1"))
+    assert r.returncode == 0, r.stderr
+    assert ctl.proc.stop(signal.SIGTERM) == 0
+
+
+def test_zeek_client_refuses_a_server_certificate_without_its_host(spawn, zeek_client, pki):
+    # node1's certificate names "node1", not 127.0.0.1: this is why the
+    # controller needs a certificate for the host clients connect to.
+    ctl = start_controller(
+        spawn,
+        True,
+        "--certificate",
+        pki.path("node1.pem"),
+        "--key",
+        pki.path("node1.key"),
+        "--ca-file",
+        pki.path("ca.pem"),
+    )
+    r = zeek_client(
+        ctl, "get-instances", settings=[*cert_settings(pki, "node2"), "client.peering_attempts=1"]
+    )
+    assert r.returncode == 1
+    assert "127.0.0.1" in r.stderr and "match" in r.stderr, r.stderr
+    assert ctl.proc.stop(signal.SIGTERM) == 0
+
+
 # -- the controller at the protocol level (no zeek-client needed) -----------------------
 
 
@@ -435,7 +518,16 @@ def test_controller_exits_1_when_it_cannot_listen(spawn):
     proc.wait_for("err", r"cannot listen on 127\.0\.0\.1:")
 
 
-@pytest.mark.parametrize("args", [["--port", "70000"], ["--request-timeout", "0"], ["--nope"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--port", "70000"],
+        ["--request-timeout", "0"],
+        ["--nope"],
+        ["--plain", "--certificate", "a.pem", "--key", "a.key", "--ca-file", "ca.pem"],
+        ["--certificate", "a.pem"],
+    ],
+)
 def test_controller_usage_errors_exit_2(spawn, args):
     proc = spawn("-m", "broker", "controller", *args)
     assert proc.proc.wait(TIMEOUT) == 2
