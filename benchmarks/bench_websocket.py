@@ -30,7 +30,7 @@ Plain TCP everywhere (disable_ssl). Every wait is bounded; children are
 killed at the end. This is a program that prints numbers, not a test.
 
 Usage:
-    bench_websocket.py [--messages 200000] [--window 256] [--case both|one-way|round-trip]
+    bench_websocket.py [--messages 800000] [--window 256] [--case both|one-way|round-trip]
                        [--no-real | --real-broker PATH]
 """
 
@@ -342,7 +342,7 @@ def report(name: str, python: list, real: bool, n: int, window: int, cases: str)
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--messages", type=int, default=200_000)
+    ap.add_argument("--messages", type=int, default=800_000)
     ap.add_argument("--window", type=int, default=256)
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--case", choices=("both", "one-way", "round-trip"), default="both")
