@@ -21,7 +21,7 @@ Every endpoint uses plain TCP (disable_ssl) and the default peer buffer
 the end. This is a program that prints numbers, not a test.
 
 Usage:
-    bench_fanout.py [--seconds 5 | --quick] [--no-real | --real-broker PATH]
+    bench_fanout.py [--seconds 5 | --quick] [--no-real | --real-broker PATH | --real-python PATH]
 """
 
 from __future__ import annotations
@@ -139,18 +139,23 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--quick", action="store_true", help="2-second runs")
-    ap.add_argument("--no-real", action="store_true")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--no-real", action="store_true")
     default_real = pathlib.Path(__file__).resolve().parents[2] / "shared/reference/real-broker"
-    ap.add_argument("--real-broker", default=str(default_real))
+    which.add_argument("--real-broker", default=str(default_real),
+                       help="real Broker's wrapper script (runs `PATH python`)")
+    which.add_argument("--real-python",
+                       help="instead: a Python that imports real Broker's bindings")
     args = ap.parse_args()
     if args.quick:
         args.seconds = 2.0
     report("ours", [sys.executable], args.seconds)
     if not args.no_real:
-        if os.path.exists(args.real_broker):
-            report("real Broker 2.8", [args.real_broker, "python"], args.seconds)
+        real_cmd = [args.real_python] if args.real_python else [args.real_broker, "python"]
+        if os.path.exists(real_cmd[0]):
+            report("real Broker 2.8", real_cmd, args.seconds)
         else:
-            print(f"real Broker comparison skipped: {args.real_broker} not found")
+            print(f"real Broker comparison skipped: {real_cmd[0]} not found")
     return 0
 
 

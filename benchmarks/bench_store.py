@@ -22,7 +22,7 @@ Targets for ours: put and get >= 500k ops/s, SQLite put >= 100k ops/s,
 propagation median <= 0.5 ms. Real Broker runs 1/10 of the operations
 (it is much slower, and its rate does not depend on the count).
 
-Usage: bench_store.py [--quick] [--no-real] [--real-cmd CMD]
+Usage: bench_store.py [--quick] [--no-real | --real-cmd CMD | --real-python PATH]
 
 A program that prints numbers, not a test.
 """
@@ -167,9 +167,15 @@ def measure(cmd: list[str], n: int, samples: int, env) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--no-real", action="store_true")
-    ap.add_argument("--real-cmd", default="/work/shared/reference/real-broker python")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--no-real", action="store_true")
+    which.add_argument("--real-cmd", default="/work/shared/reference/real-broker python",
+                       help="command that runs a Python script with real Broker")
+    which.add_argument("--real-python",
+                       help="instead: a Python that imports real Broker's bindings")
     args = ap.parse_args()
+    if args.real_python:
+        args.real_cmd = shlex.quote(args.real_python)
     n = 20_000 if args.quick else 200_000
     samples = 50 if args.quick else 300
     env = os.environ.copy()

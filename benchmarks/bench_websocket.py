@@ -16,8 +16,7 @@ Two cases, each with fresh processes:
   client subscribes to the replies and keeps at most a window of messages
   in flight (below the server's per-client buffer, so flow control never
   disconnects it); printed: replies per second at the client, and the
-  server's CPU time per message (both directions; real Broker's includes
-  the thread that drains its own subscription to the replies, see CHILD).
+  server's CPU time per message (both directions).
 
 The client is `websockets`' sans-I/O protocol (its framing, masking,
 parser and PONGs) driven over a plain socket (class WsClient).
@@ -25,13 +24,15 @@ parser and PONGs) driven over a plain socket (class WsClient).
 The server and the subscriber run as child processes of the same
 implementation: ours, and real Broker 2.8 (``--real-broker PATH``,
 default ``../shared/reference/real-broker`` from the repository root, when
-present; its WebSocket server starts through BROKER_WEB_SOCKET_PORT).
+present, or ``--real-python PATH``; its WebSocket server starts through
+BROKER_WEB_SOCKET_PORT, and forwards the reply topic: see CHILD).
 Plain TCP everywhere (disable_ssl). Every wait is bounded; children are
 killed at the end. This is a program that prints numbers, not a test.
 
 Usage:
-    bench_websocket.py [--messages 800000] [--window 256] [--case both|one-way|round-trip]
-                       [--no-real | --real-broker PATH]
+    bench_websocket.py [--quick | --messages 800000] [--window 256]
+                       [--case both|one-way|round-trip]
+                       [--no-real | --real-broker PATH | --real-python PATH]
 """
 
 from __future__ import annotations
@@ -342,21 +343,32 @@ def report(name: str, python: list, real: bool, n: int, window: int, cases: str)
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--messages", type=int, default=800_000)
+    ap.add_argument("--messages", type=int,
+                    help="one-way messages; the round trip sends 1/4 (default 800,000; "
+                         "200,000 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="1/4 of the messages")
     ap.add_argument("--window", type=int, default=256)
-    ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--case", choices=("both", "one-way", "round-trip"), default="both")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--no-real", action="store_true")
     default_real = pathlib.Path(__file__).resolve().parents[2] / "shared/reference/real-broker"
-    ap.add_argument("--real-broker", default=str(default_real))
+    which.add_argument("--real-broker", default=str(default_real),
+                       help="real Broker's wrapper script (runs `PATH python`)")
+    which.add_argument("--real-python",
+                       help="instead: a Python that imports real Broker's bindings")
     args = ap.parse_args()
+    if args.messages is None:
+        args.messages = 200_000 if args.quick else 800_000
+    if args.messages < 4 or args.window < 1:
+        ap.error("--messages must be at least 4 and --window at least 1")
     ours = report("ours", [sys.executable], False, args.messages, args.window, args.case)
     if args.no_real:
         return 0
-    if not os.path.exists(args.real_broker):
-        print(f"real Broker comparison skipped: {args.real_broker} not found")
+    real_cmd = [args.real_python] if args.real_python else [args.real_broker, "python"]
+    if not os.path.exists(real_cmd[0]):
+        print(f"real Broker comparison skipped: {real_cmd[0]} not found")
         return 0
-    real = report("real Broker 2.8", [args.real_broker, "python"], True, args.messages,
-                  args.window, args.case)
+    real = report("real Broker 2.8", real_cmd, True, args.messages, args.window, args.case)
     for key, what in (("recv_rate", "one-way into the native subscriber"),
                       ("rt_rate", "round trip")):
         if real.get(key) and ours.get(key):

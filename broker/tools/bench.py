@@ -160,6 +160,8 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         help="stop a benchmark that runs longer (default %(default)s)",
     )
     args = ap.parse_args(argv)
+    if args.no_real and args.real_python:
+        ap.error("--no-real and --real-python contradict each other")
 
     folder, looked = find_dir(args.dir)
     if folder is None:

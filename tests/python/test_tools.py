@@ -471,6 +471,24 @@ def test_bench_runs_selected_benchmarks_with_progress(run, tmp_path):
     assert run("bench", "--dir", d, "nosuch").returncode == 2
 
 
+def test_every_benchmark_takes_the_options_bench_passes_on():
+    # broker-bench hands --quick, --no-real and --real-python to each one.
+    scripts = sorted((REPO / "benchmarks").glob("bench_*.py"))
+    assert len(scripts) >= 6
+    for script in scripts:
+        r = subprocess.run([sys.executable, script, "--help"], capture_output=True,
+                           text=True, timeout=60, check=False)
+        assert r.returncode == 0, (script.name, r.stderr)
+        for option in ("--quick", "--no-real", "--real-python"):
+            assert option in r.stdout, (script.name, option)
+
+
+def test_bench_refuses_no_real_with_real_python(run):
+    r = run("bench", "--no-real", "--real-python", "/usr/bin/python3", "--list")
+    assert r.returncode == 2
+    assert "contradict" in r.stderr
+
+
 def test_bench_says_where_it_looked_for_benchmarks(run, tmp_path):
     r = run("bench", "--dir", tmp_path / "nowhere")
     assert r.returncode == 1
