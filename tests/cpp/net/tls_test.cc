@@ -7,6 +7,8 @@
 #include "net/tcp.hh"
 #include "net/tls.hh"
 
+#include "net/on_loop.hh"
+
 #include <gtest/gtest.h>
 
 #include "net/asio.hh"
@@ -47,13 +49,7 @@ net::frame_ptr frame_of(const std::string& text) {
   return f;
 }
 
-template <class F>
-auto on_loop(net::loop& l, F f) {
-  std::promise<decltype(f())> p;
-  auto fut = p.get_future();
-  l.post([&] { p.set_value(f()); });
-  return fut.get();
-}
+using test::on_loop;
 
 net::tls_context_ptr anonymous() {
   auto ctx = net::tls_context::make(configuration{});

@@ -6,6 +6,8 @@
 #include "net/ws_connector.hh"
 #include "net/ws_listener.hh"
 
+#include "net/on_loop.hh"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -57,13 +59,7 @@ struct recorder : net::ws_stream::handler {
   }
 };
 
-template <class F>
-auto on_loop(net::loop& l, F f) {
-  std::promise<decltype(f())> p;
-  auto fut = p.get_future();
-  l.post([&] { p.set_value(f()); });
-  return fut.get();
-}
+using test::on_loop;
 
 net::ws_message_ptr text(std::string str) {
   return std::make_shared<const std::string>(std::move(str));
