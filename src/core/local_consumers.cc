@@ -63,6 +63,7 @@ void local_consumers::set_participant_topics(participant_id id,
 }
 
 void local_consumers::remove_participant(participant_id id) {
+  paused_participants_.erase(id);
   if (in_hooks_ == 0) {
     std::erase_if(participants_, [id](auto& p) { return p.id == id; });
     return;
@@ -179,6 +180,13 @@ bool local_consumers::push(subscription& sub, const data_message_ptr& msg,
     // (on_progress) or its time is up (check_stalled).
     from.peer->stream->pause_reading();
     paused_.insert(from.peer);
+  } else if (from.participant) {
+    // The same for a participant's input (a WebSocket client).
+    for (auto& p : participants_)
+      if (p.id == *from.participant && !p.removed && p.hooks.pause_input) {
+        p.hooks.pause_input();
+        paused_participants_.insert(p.id);
+      }
   }
   return true;
 }
@@ -234,20 +242,26 @@ void local_consumers::resume_paused() {
   for (auto& sub : subscribers_)
     if (holds_peer(sub))
       return;
-  auto paused = std::move(paused_);
-  paused_.clear();
-  for (auto* c : paused)
-    if (!c->gone)
-      c->stream->resume_reading();
+  resume_all_paused();
 }
 
 void local_consumers::stop_backpressure() {
   backpressure_ = false;
+  resume_all_paused();
+}
+
+void local_consumers::resume_all_paused() {
   auto paused = std::move(paused_);
   paused_.clear();
   for (auto* c : paused)
     if (!c->gone)
       c->stream->resume_reading();
+  auto ids = std::move(paused_participants_);
+  paused_participants_.clear();
+  hook_scope scope{*this};
+  for (auto& p : participants_)
+    if (ids.count(p.id) && !p.removed && p.hooks.resume_input)
+      p.hooks.resume_input();
 }
 
 void local_consumers::close_all() {

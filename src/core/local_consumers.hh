@@ -7,7 +7,7 @@
 // full, and interest flags. Owned by the I/O thread.
 //
 // Flow control (docs/decisions/0007-flow-control.md): a full subscriber
-// queue pauses reading from the peer that fed it. When that message also
+// queue pauses reading from the peer (or participant) that fed it. When that message also
 // had other consumers with room, the subscriber may hold the peer for
 // peer_full_grace, counted until its queue runs empty; alone, for
 // publish_stall_timeout without progress (draining to half). Beyond that
@@ -142,6 +142,8 @@ private:
                          const data_message_ptr& msg);
   /// Gives the policy to subscribers that held a peer too long.
   void check_stalled();
+  /// Lets every paused peer and participant read again.
+  void resume_all_paused();
   bool holds_peer(const subscription& sub) const;
   struct participant {
     participant_id id;
@@ -172,6 +174,7 @@ private:
   std::vector<std::pair<std::string, std::shared_ptr<std::atomic<bool>>>>
     watches_;
   std::set<connection*> paused_;
+  std::set<participant_id> paused_participants_;
   bool backpressure_ = true;
   const configuration& cfg_;
   net::loop& loop_;

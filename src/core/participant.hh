@@ -42,6 +42,12 @@ struct participant_hooks {
   /// nothing is advertised to peers for it): a WebSocket client connection
   /// passes all of them to the server, which decides what it wants.
   std::function<void(const data_message_ptr& msg)> on_local_publish;
+  /// Flow control (0007): a local subscriber queue that a message of this
+  /// participant filled stops its input (a WebSocket client's socket is no
+  /// longer read), as a peer that fills one stops being read; resumed
+  /// when the subscriber catches up or its time is up. Both or neither.
+  std::function<void()> pause_input;
+  std::function<void()> resume_input;
 };
 
 } // namespace broker::detail

@@ -96,6 +96,16 @@ void server_session::on_subscription(std::string_view text) {
     if (wants(msg->value))
       deliver(owner_.encode(msg));
   };
+  // A local subscriber our client's message filled holds the client back
+  // (0007), as a full native peer does (route_pending).
+  hooks.pause_input = [this] {
+    held_by_subscriber_ = true;
+    update_reading();
+  };
+  hooks.resume_input = [this] {
+    held_by_subscriber_ = false;
+    update_reading();
+  };
   // Synchronous on the I/O thread: once it returns, our topics are part of
   // the endpoint's subscriptions (and on their way to peers), so the ack
   // may go out (§2.3).
@@ -149,11 +159,20 @@ void server_session::route_pending() {
         if (auto self = weak.lock())
           self->route_pending();
       })) {
-    stream_->pause_reading();
+    held_by_peer_ = true;
+    update_reading();
     return;
   }
   pending_.reset();
-  stream_->resume_reading();
+  held_by_peer_ = false;
+  update_reading();
+}
+
+void server_session::update_reading() {
+  if (held_by_peer_ || held_by_subscriber_)
+    stream_->pause_reading();
+  else
+    stream_->resume_reading();
 }
 
 bool server_session::wants(const data& value) const {

@@ -53,6 +53,8 @@ private:
   void on_subscription(std::string_view text);
   void on_data_message(std::string_view text);
   void route_pending();
+  /// Reads from the client unless something holds it back.
+  void update_reading();
   void send_error(std::string_view code, std::string_view context);
   void leave(bool lost, const std::string& why);
 
@@ -66,6 +68,10 @@ private:
   uint64_t subscription_timer_ = 0;
   /// A message that waits for room at a peer; reading is paused meanwhile.
   std::optional<detail::outgoing_message> pending_;
+  // Why we do not read from the client: the pending message waits for
+  // room at a native peer; a local subscriber it filled is full.
+  bool held_by_peer_ = false;
+  bool held_by_subscriber_ = false;
   bool done_ = false;
   bool overflowed_ = false; // closing for overflow, right after this delivery
 };

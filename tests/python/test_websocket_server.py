@@ -519,6 +519,46 @@ def test_environment_variable_starts_the_server(monkeypatch):
                 ws.recv(timeout=0.2)
 
 
+def test_a_fast_client_is_held_back_by_a_full_local_subscriber_and_loses_nothing():
+    """Flow control for client input (0007): a local subscriber whose queue
+    the client's messages fill stops the client's socket being read, as a
+    native peer that fills one does, until it reads again; its queue stays
+    at its size and nothing is dropped."""
+    n, qsize, payload = 4000, 16, "x" * 4096  # 16 MB: more than the sockets buffer
+    with server() as (ep, port):
+        statuses = ep.make_status_subscriber(True)
+        sub = ep.make_subscriber("/full", qsize=qsize)
+        with client(port, ping_interval=1, ping_timeout=30) as ws:
+            sent = [0]
+
+            def send_all():
+                for i in range(n):
+                    ws.send(msg("/full/x", "string", f"{i} {payload}"))
+                    sent[0] = i + 1
+
+            sender = threading.Thread(target=send_all, daemon=True)
+            sender.start()
+            # Nothing reads until the sender is done or blocked (no progress
+            # between two looks, well within publish_stall_timeout).
+            last, deadline = -1, time.monotonic() + 30
+            while sender.is_alive() and sent[0] != last and time.monotonic() < deadline:
+                last = sent[0]
+                sender.join(0.5)
+            assert sender.is_alive() and sent[0] < n, "the client was not held back"
+            assert sub.available() <= qsize + 1
+            got = []
+            deadline = time.monotonic() + 60
+            while len(got) < n and time.monotonic() < deadline:
+                got.extend(sub.get(min(n - len(got), qsize), timeout=1.0))
+            sender.join(10)
+            assert not sender.is_alive()
+            assert [int(v.split(" ")[0]) for _, v in got] == list(range(n))
+            bad = [s for s in statuses.poll()
+                   if isinstance(s, broker.Error)
+                   or s.code() in (broker.SC.PeerLost, broker.SC.PeerRemoved)]
+            assert not bad
+
+
 def test_a_fast_client_is_held_back_by_a_slow_native_peer_and_loses_nothing():
     """Flow control for client input (0007, 0008): while the native peer's
     buffer is full we stop reading the client's socket, so TCP holds the
