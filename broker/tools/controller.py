@@ -28,7 +28,8 @@ it connects to); --plain serves ws:// for ssl.enable = false (zeek-client's
 default).
 
 Logs to stderr (--verbose: every message). Stops cleanly on SIGINT or
-SIGTERM and exits 0; exits 1 if it cannot listen, 2 on a usage error.
+SIGTERM and exits 0; exits 1 if it cannot listen or use its certificate
+files, 2 on a usage error.
 
 Example:
   python -m broker controller --plain &
@@ -264,7 +265,12 @@ def run(
     request_timeout: float,
     tls_files: dict[str, str] | None = None,
 ) -> int:
-    with StopSignals() as stop, broker.Endpoint(make_config(plain, tls_files)) as ep:
+    try:
+        endpoint = broker.Endpoint(make_config(plain, tls_files))
+    except ValueError as err:  # a certificate or key it cannot use
+        log.error("%s", err)
+        return 1
+    with StopSignals() as stop, endpoint as ep:
         statuses = ep.make_status_subscriber(True)
         # events_only: a client that publishes plain values on the topic
         # must not break zeek-client, which takes every message for an event.

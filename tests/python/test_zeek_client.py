@@ -518,6 +518,15 @@ def test_controller_exits_1_when_it_cannot_listen(spawn):
     proc.wait_for("err", r"cannot listen on 127\.0\.0\.1:")
 
 
+def test_controller_exits_1_with_certificate_files_it_cannot_read(spawn, tmp_path):
+    missing = str(tmp_path / "missing.pem")
+    proc = spawn("-m", "broker", "controller", "--port", 0, "--certificate", missing,
+                 "--key", missing, "--ca-file", missing)
+    assert proc.proc.wait(TIMEOUT) == 1
+    proc.wait_for("err", rf"ERROR openssl_certificate: cannot read {re.escape(missing)}")
+    assert not any("Traceback" in line for line in proc.lines["err"])
+
+
 @pytest.mark.parametrize(
     "args",
     [
