@@ -519,44 +519,62 @@ def test_environment_variable_starts_the_server(monkeypatch):
                 ws.recv(timeout=0.2)
 
 
+class Burst:
+    """A thread that sends `n` numbered 4 KiB messages on `topic` (16 MB for
+    4,000: more than the sockets buffer), for the flow-control tests."""
+
+    def __init__(self, ws, topic: str, n: int):
+        self.n, self.sent = n, 0
+        payload = "x" * 4096
+
+        def send_all():
+            for i in range(n):
+                ws.send(msg(topic, "string", f"{i} {payload}"))
+                self.sent = i + 1
+
+        self.thread = threading.Thread(target=send_all, daemon=True)
+        self.thread.start()
+
+    def wait_blocked_or_done(self) -> None:
+        """Returns once the sender is done or blocked (no progress between
+        two looks half a second apart); nothing is read meanwhile."""
+        last, deadline = -1, time.monotonic() + 30
+        while self.thread.is_alive() and self.sent != last and time.monotonic() < deadline:
+            last = self.sent
+            self.thread.join(0.5)
+
+    def check_all_arrive(self, sub, batch: int, statuses) -> None:
+        """`sub` gets every message, in order; the sender finishes; no error
+        and no peer lost meanwhile."""
+        got = []
+        deadline = time.monotonic() + 60
+        while len(got) < self.n and time.monotonic() < deadline:
+            got.extend(sub.get(min(self.n - len(got), batch), timeout=1.0))
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+        assert [int(v.split(" ")[0]) for _, v in got] == list(range(self.n))
+        bad = [s for s in statuses.poll()
+               if isinstance(s, broker.Error)
+               or s.code() in (broker.SC.PeerLost, broker.SC.PeerRemoved)]
+        assert not bad
+
+
 def test_a_fast_client_is_held_back_by_a_full_local_subscriber_and_loses_nothing():
     """Flow control for client input (0007): a local subscriber whose queue
     the client's messages fill stops the client's socket being read, as a
     native peer that fills one does, until it reads again; its queue stays
     at its size and nothing is dropped."""
-    n, qsize, payload = 4000, 16, "x" * 4096  # 16 MB: more than the sockets buffer
+    n, qsize = 4000, 16
     with server() as (ep, port):
         statuses = ep.make_status_subscriber(True)
         sub = ep.make_subscriber("/full", qsize=qsize)
         with client(port, ping_interval=1, ping_timeout=30) as ws:
-            sent = [0]
-
-            def send_all():
-                for i in range(n):
-                    ws.send(msg("/full/x", "string", f"{i} {payload}"))
-                    sent[0] = i + 1
-
-            sender = threading.Thread(target=send_all, daemon=True)
-            sender.start()
-            # Nothing reads until the sender is done or blocked (no progress
-            # between two looks, well within publish_stall_timeout).
-            last, deadline = -1, time.monotonic() + 30
-            while sender.is_alive() and sent[0] != last and time.monotonic() < deadline:
-                last = sent[0]
-                sender.join(0.5)
-            assert sender.is_alive() and sent[0] < n, "the client was not held back"
+            burst = Burst(ws, "/full/x", n)
+            # Well within publish_stall_timeout.
+            burst.wait_blocked_or_done()
+            assert burst.thread.is_alive() and burst.sent < n, "the client was not held back"
             assert sub.available() <= qsize + 1
-            got = []
-            deadline = time.monotonic() + 60
-            while len(got) < n and time.monotonic() < deadline:
-                got.extend(sub.get(min(n - len(got), qsize), timeout=1.0))
-            sender.join(10)
-            assert not sender.is_alive()
-            assert [int(v.split(" ")[0]) for _, v in got] == list(range(n))
-            bad = [s for s in statuses.poll()
-                   if isinstance(s, broker.Error)
-                   or s.code() in (broker.SC.PeerLost, broker.SC.PeerRemoved)]
-            assert not bad
+            burst.check_all_arrive(sub, qsize, statuses)
 
 
 def test_a_fast_client_is_held_back_by_a_slow_native_peer_and_loses_nothing():
@@ -565,7 +583,7 @@ def test_a_fast_client_is_held_back_by_a_slow_native_peer_and_loses_nothing():
     client back; nothing overflows the peer (whose default policy would
     drop the peering), and the client's PONGs stuck behind its own
     messages do not make it look dead."""
-    n, payload = 4000, "x" * 4096  # 16 MB: more than the sockets buffer
+    n = 4000
     with server(peer_buffer_size=64) as (ep, port):
         statuses = ep.make_status_subscriber(True)
         with broker.Endpoint(plain_config()) as sink:
@@ -574,32 +592,9 @@ def test_a_fast_client_is_held_back_by_a_slow_native_peer_and_loses_nothing():
             assert wait_until(lambda: any(
                 t.string().startswith("/bp") for t in ep.peer_subscriptions()), 10)
             with client(port, ping_interval=1, ping_timeout=30) as ws:
-
-                sent = [0]
-
-                def send_all():
-                    for i in range(n):
-                        ws.send(msg("/bp/x", "string", f"{i} {payload}"))
-                        sent[0] = i + 1
-
-                sender = threading.Thread(target=send_all, daemon=True)
-                sender.start()
-                # The subscriber reads nothing until the sender is done or
-                # blocked (no progress between two looks), so the burst
-                # backs up through the peer into the client.
-                last, deadline = -1, time.monotonic() + 30
-                while sender.is_alive() and sent[0] != last and time.monotonic() < deadline:
-                    last = sent[0]
-                    sender.join(0.5)
-                got = []
-                deadline = time.monotonic() + 60
-                while len(got) < n and time.monotonic() < deadline:
-                    got.extend(sub.get(n - len(got), timeout=1.0))
-                sender.join(10)
-                assert not sender.is_alive()
-                assert [int(v.split(" ")[0]) for _, v in got] == list(range(n))
+                burst = Burst(ws, "/bp/x", n)
+                # The subscriber reads nothing meanwhile, so the burst backs
+                # up through the peer into the client.
+                burst.wait_blocked_or_done()
                 # Before anyone leaves: no peer dropped, no error.
-                bad = [s for s in statuses.poll()
-                       if isinstance(s, broker.Error)
-                       or s.code() in (broker.SC.PeerLost, broker.SC.PeerRemoved)]
-                assert not bad
+                burst.check_all_arrive(sub, n, statuses)
