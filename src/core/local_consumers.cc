@@ -182,11 +182,15 @@ bool local_consumers::push(subscription& sub, const data_message_ptr& msg,
     paused_.insert(from.peer);
   } else if (from.participant) {
     // The same for a participant's input (a WebSocket client).
-    for (auto& p : participants_)
-      if (p.id == *from.participant && !p.removed && p.hooks.pause_input) {
+    for (auto& p : participants_) {
+      if (p.id != *from.participant)
+        continue;
+      if (!p.removed && p.hooks.pause_input) {
         p.hooks.pause_input();
         paused_participants_.insert(p.id);
       }
+      break;
+    }
   }
   return true;
 }

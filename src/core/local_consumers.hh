@@ -7,11 +7,11 @@
 // full, and interest flags. Owned by the I/O thread.
 //
 // Flow control (docs/decisions/0007-flow-control.md): a full subscriber
-// queue pauses reading from the peer (or participant) that fed it. When that message also
-// had other consumers with room, the subscriber may hold the peer for
-// peer_full_grace, counted until its queue runs empty; alone, for
-// publish_stall_timeout without progress (draining to half). Beyond that
-// it gets subscriber_overflow_policy and the peer reads on.
+// queue pauses reading from the peer (or participant) that fed it. When
+// that message also had other consumers with room, the subscriber may hold
+// the peer for peer_full_grace, counted until its queue runs empty; alone,
+// for publish_stall_timeout without progress (draining to half). Beyond
+// that it gets subscriber_overflow_policy and the peer reads on.
 
 #include "broker/configuration.hh"
 #include "broker/data.hh"

@@ -21,10 +21,10 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <functional>
 #include <span>
 #include <string>
 #include <unordered_map>
-#include <functional>
 #include <vector>
 
 namespace broker::detail {

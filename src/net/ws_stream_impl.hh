@@ -152,7 +152,7 @@ private:
     auto self = this->shared_from_this();
     // Chained: reading the next buffered message costs no trip through
     // epoll (net/chain_executor.hh).
-    ws_.async_read(rbuf_, asio::bind_executor(chain_, [this, self](error_code err, size_t) {
+    auto on_read = [this, self](error_code err, size_t) {
       reading_ = false;
       if (err) {
         on_read_error(err);
@@ -172,7 +172,8 @@ private:
       rbuf_.clear();
       if (!closing_ && !paused_)
         do_read();
-    }));
+    };
+    ws_.async_read(rbuf_, asio::bind_executor(chain_, std::move(on_read)));
   }
 
   void on_read_error(error_code err) {
@@ -204,21 +205,22 @@ private:
     ws_.text(true);
     auto self = this->shared_from_this();
     auto& msg = *queue_.front();
+    auto on_written = [this, self](error_code err, size_t) {
+      writing_ = false;
+      if (!queue_.empty())
+        queue_.pop_front();
+      if (closing_)
+        return;
+      if (err) {
+        finish(1006, err.message());
+        return;
+      }
+      do_write();
+      if (handler_)
+        handler_->on_written();
+    };
     ws_.async_write(asio::buffer(msg.data(), msg.size()),
-                    asio::bind_executor(chain_, [this, self](error_code err, size_t) {
-                      writing_ = false;
-                      if (!queue_.empty())
-                        queue_.pop_front();
-                      if (closing_)
-                        return;
-                      if (err) {
-                        finish(1006, err.message());
-                        return;
-                      }
-                      do_write();
-                      if (handler_)
-                        handler_->on_written();
-                    }));
+                    asio::bind_executor(chain_, std::move(on_written)));
   }
 
   void schedule_ping() {
