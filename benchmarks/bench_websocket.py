@@ -76,7 +76,7 @@ else:
     sub = ep.make_subscriber("/bench/in")
     assert ep.peer("127.0.0.1", int(sys.argv[2]), 0)
     say(peered=True)
-    got, first, last = 0, None, None
+    got, first, last, cpu0 = 0, None, None, 0.0
     # get(n, timeout) waits for n messages: with a window of messages in
     # flight that never come, so wait on the fd and take what is there.
     idle_until = time.monotonic() + 30
@@ -89,7 +89,9 @@ else:
             continue
         idle_until = time.monotonic() + 30
         now = time.monotonic()
-        first = first or now
+        if first is None:
+            first, t = now, os.times()
+            cpu0 = t.user + t.system
         last = now
         got += len(msgs)
         if echo:  # what one poll() returned, in one batch
@@ -97,7 +99,8 @@ else:
         if not echo and got >= int(sys.argv[3]):
             break
     span = (last - first) if got and last > first else 1e-9
-    say(got=got, rate=got / span)
+    t = os.times()  # CPU from the first message on (both threads)
+    say(got=got, rate=got / span, cpu=t.user + t.system - cpu0)
 """
 
 PATH = "/v1/messages/json"
@@ -242,8 +245,9 @@ def one_way(ws_port: int, n: int) -> tuple[WsClient, float]:
     return ws, rate
 
 
-def round_trip(ws_port: int, n: int, window: int) -> float:
-    """The client keeps `window` messages in flight and counts replies."""
+def round_trip(ws_port: int, n: int, window: int) -> tuple[float, float]:
+    """The client keeps `window` messages in flight and counts replies;
+    returns the reply rate and the CPU seconds this client spent on it."""
     ws = WsClient(ws_port, ["/bench/out"], time.monotonic() + 30)
     # Framed first: the echo gives up after a second without messages.
     frames = ws.frames(messages(n))
@@ -266,6 +270,7 @@ def round_trip(ws_port: int, n: int, window: int) -> float:
         pass
     sent = received = 0
     start = progress = time.monotonic()
+    cpu = time.process_time()
     while received < n:
         k = min(n - sent, window - (sent - received))
         if k > 0:
@@ -281,8 +286,9 @@ def round_trip(ws_port: int, n: int, window: int) -> float:
         elif now - progress > 30:  # PINGs alone keep receive() busy
             raise RuntimeError(f"no reply for 30 s after {received:,} of {sent:,}")
     rate = n / (time.monotonic() - start)
+    cpu = time.process_time() - cpu
     ws.close()
-    return rate
+    return rate, cpu
 
 
 def server_cpu(procs: Procs, server) -> float:
@@ -315,9 +321,11 @@ def run_case(python: list, real: bool, mode: str, n: int, window: int) -> dict:
             return {"sent_rate": sent_rate, "recv_rate": res["rate"], "got": res["got"],
                     "server_us": cpu / n * 1e6}
         cpu_before = server_cpu(procs, server)
-        rate = round_trip(ports["ws_port"], n, window)
+        rate, client_cpu = round_trip(ports["ws_port"], n, window)
         cpu = server_cpu(procs, server) - cpu_before
-        return {"rt_rate": rate, "rt_server_us": cpu / n * 1e6}
+        echo = procs.read(sink)  # once it has been idle for a second
+        return {"rt_rate": rate, "rt_server_us": cpu / n * 1e6,
+                "rt_client_us": client_cpu / n * 1e6, "rt_echo_us": echo["cpu"] / n * 1e6}
     finally:
         procs.close()
         os.unlink(script)
@@ -336,8 +344,16 @@ def report(name: str, python: list, real: bool, n: int, window: int, cases: str)
               f"{a['recv_rate']:,.0f}/s ({a['got']:,} of {n:,}); {cpu}", flush=True)
     if cases in ("both", "round-trip"):
         b = run_case(python, real, "round-trip", n // 4, window)
+        total = b["rt_client_us"] + b["rt_server_us"] + b["rt_echo_us"]
+        cores = len(os.sched_getaffinity(0))
         print(f"{name}: round-trip (window {window}): {b['rt_rate']:,.0f} replies/s; server "
               f"CPU {b['rt_server_us']:.1f} us/message both ways", flush=True)
+        # What bounds the rate: the three processes share the machine's
+        # cores, and the client cannot go faster than one core allows.
+        print(f"  CPU per round trip: client {b['rt_client_us']:.1f} us, server "
+              f"{b['rt_server_us']:.1f} us, native echo {b['rt_echo_us']:.1f} us; at most "
+              f"~{min(cores / total, 1 / b['rt_client_us']) * 1e6:,.0f}/s on {cores} cores "
+              f"(client alone: ~{1e6 / b['rt_client_us']:,.0f}/s per core)", flush=True)
     return {**a, **b}
 
 
