@@ -712,7 +712,7 @@ class EndpointInfo:
     @property
     def type(self) -> str:
         """
-        "native" for a Broker endpoint, "invalid" when none is named.
+        "native" for a Broker endpoint, "web-socket" for a WebSocket client (or the server we are a client of), "invalid" when none is named.
         """
 class PeerInfo:
     @property

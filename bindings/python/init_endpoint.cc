@@ -359,12 +359,15 @@ void init_endpoint(py::module_& m) {
     .def_property_readonly(
       "type",
       [](const endpoint_info& x) {
-        // Our endpoints speak only Broker's own protocol ("native"; real
-        // Broker also has "web-socket" clients). Nothing identified: the
-        // context of an error with neither node nor address.
-        return x.node.is_nil() && !x.network ? "invalid" : "native";
+        // Nothing identified: the context of an error with neither node
+        // nor address.
+        if (x.node.is_nil() && !x.network)
+          return "invalid";
+        return x.type == endpoint_type::web_socket ? "web-socket" : "native";
       },
-      "\"native\" for a Broker endpoint, \"invalid\" when none is named.")
+      "\"native\" for a Broker endpoint, \"web-socket\" for a WebSocket "
+      "client (or the server we are a client of), \"invalid\" when none is "
+      "named.")
     .def("__repr__", [](const endpoint_info& x) {
       auto s = "EndpointInfo(" + x.node.to_string();
       if (x.network)

@@ -23,10 +23,16 @@ struct network_info {
   }
 };
 
+/// What is at the other end: a Broker endpoint speaking the native
+/// protocol, or a WebSocket JSON API client (or server, when we are its
+/// client). Python shows it as `EndpointInfo.type`.
+enum class endpoint_type : uint8_t { native, web_socket };
+
 /// An endpoint's id plus its network address, when known.
 struct endpoint_info {
   endpoint_id node;
   std::optional<network_info> network;
+  endpoint_type type = endpoint_type::native;
 };
 
 } // namespace broker

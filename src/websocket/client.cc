@@ -47,6 +47,7 @@ client::client(std::shared_ptr<detail::core> core, std::string url,
   : core_(std::move(core)), url_(std::move(url)), parsed_(std::move(parsed)),
     retry_(retry) {
   info_.node = endpoint_id::random();
+  info_.type = endpoint_type::web_socket;
   info_.network = network_info{url_, parsed_.port, retry_};
   if (parsed_.secure) {
     // wss:// uses the endpoint's TLS settings, as native peering does; an
@@ -195,6 +196,7 @@ void client::on_acked(const std::shared_ptr<link>& l,
   // order, before anything newer.
   auto pending = std::move(pending_);
   pending_.clear();
+  dropping_ = false;
   for (auto& json : pending)
     send(json);
   if (!renewal) {
@@ -286,13 +288,28 @@ void client::send(const std::shared_ptr<const std::string>& json) {
     // No connection: hold what we can; the oldest goes first when full.
     if (stopped_)
       return;
-    if (pending_.size() >= limit)
+    if (pending_.size() >= limit) {
+      report_dropping("no connection to WebSocket server " + url_
+                      + ": holding the newest " + std::to_string(limit)
+                      + " publications (web_socket_buffer_size), dropping "
+                        "the oldest");
       pending_.pop_front();
+    }
     pending_.push_back(json);
     return;
   }
   auto& s = *current_->stream;
-  if (s.queued() >= limit) {
+  if (s.queued() < limit) {
+    dropping_ = false; // the episode is over: report the next one
+  } else {
+    if (opts.web_socket_overflow_policy != overflow_policy::disconnect)
+      report_dropping("WebSocket server " + url_ + " does not keep up: "
+                      + std::to_string(limit)
+                      + " publications queued (web_socket_buffer_size), "
+                      + (opts.web_socket_overflow_policy
+                             == overflow_policy::drop_newest
+                           ? "dropping the newest"
+                           : "dropping the oldest"));
     switch (opts.web_socket_overflow_policy) {
       case overflow_policy::disconnect: {
         auto l = current_;
@@ -311,6 +328,15 @@ void client::send(const std::shared_ptr<const std::string>& json) {
     }
   }
   s.send(json);
+}
+
+void client::report_dropping(const std::string& what) {
+  // Once per episode, like a full subscriber: a drop is never silent, and
+  // a burst of them is one error, not one each.
+  if (dropping_)
+    return;
+  dropping_ = true;
+  core_->emit_error(ec::peer_unavailable, info_, what);
 }
 
 void client::resolve_waiters(bool ok) {

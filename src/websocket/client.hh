@@ -66,6 +66,9 @@ private:
   void send(const std::shared_ptr<const std::string>& json);
   void retire(const std::shared_ptr<link>& l);
   void resolve_waiters(bool ok);
+  /// An error status for messages we drop, once until the next connection
+  /// or until the queue has room again.
+  void report_dropping(const std::string& what);
 
   std::shared_ptr<detail::core> core_;
   std::string url_;
@@ -83,6 +86,7 @@ private:
   std::vector<std::function<void(bool)>> waiters_;
   uint64_t retry_timer_ = 0;
   bool connected_once_ = false;
+  bool dropping_ = false;
   bool stopped_ = false;
 };
 

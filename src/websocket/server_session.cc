@@ -30,11 +30,22 @@ server_session::server_session(server& owner, net::ws_stream_ptr stream,
                                bool events_only)
   : owner_(owner), stream_(std::move(stream)), events_only_(events_only) {
   info_.node = endpoint_id::random();
+  info_.type = endpoint_type::web_socket;
   info_.network = network_info{stream_->remote_address(),
                                stream_->remote_port(), 0};
 }
 
 server_session::~server_session() = default;
+
+std::string server_session::describe() const {
+  // The X-Application-Name label, when the client sent one, is what tells
+  // its operator which tool this is (§1.2).
+  std::string result = "WebSocket client";
+  if (stream_->has_app_name() && !stream_->app_name().empty())
+    result += " \"" + stream_->app_name() + "\"";
+  return result + " at " + info_.network->address + ":"
+         + std::to_string(info_.network->port);
+}
 
 void server_session::start() {
   stream_->start(this);
@@ -117,12 +128,9 @@ void server_session::on_subscription(std::string_view text) {
   auto ack = std::make_shared<std::string>();
   format::json::encode_ack(core.id().to_string(), owner_.version(), *ack);
   stream_->send(std::move(ack));
-  auto where = info_.network->address + ":"
-               + std::to_string(info_.network->port);
-  core.emit_status(sc::endpoint_discovered, info_,
-                   "found a new WebSocket client at " + where);
-  core.emit_status(sc::peer_added, info_,
-                   "handshake successful with WebSocket client at " + where);
+  auto who = describe();
+  core.emit_status(sc::endpoint_discovered, info_, "found a new " + who);
+  core.emit_status(sc::peer_added, info_, "handshake successful with " + who);
 }
 
 void server_session::on_data_message(std::string_view text) {
@@ -243,16 +251,12 @@ void server_session::leave(bool lost, const std::string& why) {
   }
   if (participant_) {
     core.remove_participant(*participant_);
-    auto where = info_.network->address + ":"
-                 + std::to_string(info_.network->port);
+    auto who = describe();
     if (lost)
-      core.emit_status(sc::peer_lost, info_,
-                       "lost WebSocket client at " + where + ": " + why);
+      core.emit_status(sc::peer_lost, info_, "lost " + who + ": " + why);
     else
-      core.emit_status(sc::peer_removed, info_,
-                       "removed WebSocket client at " + where + ": " + why);
-    core.emit_status(sc::endpoint_unreachable, info_,
-                     "WebSocket client at " + where + " is gone");
+      core.emit_status(sc::peer_removed, info_, "removed " + who + ": " + why);
+    core.emit_status(sc::endpoint_unreachable, info_, who + " is gone");
   }
   owner_.remove(self);
 }

@@ -57,6 +57,8 @@ private:
   void update_reading();
   void send_error(std::string_view code, std::string_view context);
   void leave(bool lost, const std::string& why);
+  /// "WebSocket client "name" at address:port", for status messages.
+  std::string describe() const;
 
   server& owner_;
   net::ws_stream_ptr stream_;

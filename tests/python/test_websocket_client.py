@@ -64,6 +64,7 @@ def test_both_directions_with_zeek_events():
         assert len(added) == 1
         assert added[0].context().network.address == url_of(port)
         assert str(added[0].context().node) == srv.node_id()
+        assert added[0].context().type == "web-socket"
 
 
 def test_new_local_subscriptions_renew_the_session():
@@ -134,14 +135,47 @@ def test_lost_server_is_reported_and_retried():
         port = srv.web_socket_listen("127.0.0.1", 0)
         assert cli.web_socket_peer(url_of(port), retry=0.2)
         srv.shutdown()
-        assert wait_until(lambda: any(s.code() == broker.SC.PeerLost
-                                      for s in status.poll() if isinstance(s, broker.Status)))
+        lost = []
+        assert wait_until(lambda: lost.extend(
+            s for s in status.poll()
+            if isinstance(s, broker.Status) and s.code() == broker.SC.PeerLost) or lost)
+        assert lost[0].context().network.address == url_of(port)
+        assert lost[0].context().node_id() == srv.node_id()
         with broker.Endpoint(plain_config()) as again:
             assert again.web_socket_listen("127.0.0.1", port) == port
             got = get_until(sub, lambda: again.publish("/r/x", "back"), timeout=15)
             assert got == ("/r/x", "back")
         assert cli.web_socket_unpeer(url_of(port))
         assert not cli.web_socket_unpeer(url_of(port))
+
+
+def test_publications_wait_for_the_server_and_drops_are_reported():
+    """While there is no connection, the newest web_socket_buffer_size
+    publications wait and go out once the server is up; dropping the older
+    ones is one error status, not silence."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with broker.Endpoint(plain_config(web_socket_buffer_size=5)) as cli:
+        errors = cli.make_status_subscriber(False)
+        assert cli.web_socket_peer(url_of(port), retry=0.2) is False
+        for i in range(12):
+            cli.publish("/up", broker.Count(i))
+        with broker.Endpoint(plain_config()) as srv:
+            up = srv.make_subscriber("/up")
+            assert srv.web_socket_listen("127.0.0.1", port) == port
+            got = []
+            deadline = time.monotonic() + 15
+            while len(got) < 5 and time.monotonic() < deadline:
+                msg = up.get(timeout=0.2)
+                if msg:
+                    got.append(msg[1])
+            assert got == [broker.Count(i) for i in range(7, 12)]
+            assert up.get(timeout=0.3) is None
+        seen = [e.message() for e in errors.poll() if isinstance(e, broker.Error)]
+        drops = [m for m in seen if "dropping the oldest" in m]
+        assert len(drops) == 1, seen
+        assert url_of(port) in drops[0] and "web_socket_buffer_size" in drops[0]
 
 
 def test_unpeer_flushes_and_stops():
@@ -159,9 +193,17 @@ def test_unpeer_flushes_and_stops():
                 got.append(msg[1])
         assert got == [broker.Count(i) for i in range(100)]
         status = srv.make_status_subscriber(True)
+        ours = cli.make_status_subscriber(True)
         assert cli.web_socket_unpeer(url_of(port))
         assert wait_until(lambda: any(s.code() == broker.SC.PeerLost
                                       for s in status.poll() if isinstance(s, broker.Status)))
+        # On our side the server was removed, not lost, and we say which.
+        assert wait_until(lambda: ours.available() >= 2)
+        went = ours.poll()
+        assert [s.code() for s in went] == [broker.SC.PeerRemoved,
+                                            broker.SC.EndpointUnreachable]
+        assert went[0].context().network.address == url_of(port)
+        assert went[0].context().node_id() == srv.node_id()
 
 
 def test_tls_client_against_our_tls_server():

@@ -442,13 +442,34 @@ def test_clients_closing_echo_the_code():
 def test_clients_appear_on_the_status_subscriber_like_peers():
     with server() as (ep, port):
         status = ep.make_status_subscriber(True)
-        with client(port):
+        ids = []
+        for _ in range(2):  # each connection gets a fresh id
+            with client(port) as ws:
+                host, client_port = ws.local_address[:2]
+                assert wait_until(lambda: status.available() >= 2)
+                came = status.poll()
+                assert [s.code() for s in came] == [broker.SC.EndpointDiscovered,
+                                                    broker.SC.PeerAdded]
+                added = came[1].context()
+                assert added.type == "web-socket"
+                assert added.network.get().address.endswith(host)
+                assert added.network.get().port == client_port
+                assert added.node_id() != ep.node_id()
+                assert came[0].context().node_id() == added.node_id()
+                ids.append(added.node_id())
             assert wait_until(lambda: status.available() >= 2)
-            codes = [s.code() for s in status.poll()]
-            assert codes[:2] == [broker.SC.EndpointDiscovered, broker.SC.PeerAdded]
-        assert wait_until(lambda: status.available() >= 2)
-        codes = [s.code() for s in status.poll()]
-        assert codes == [broker.SC.PeerLost, broker.SC.EndpointUnreachable]
+            went = status.poll()
+            assert [s.code() for s in went] == [broker.SC.PeerLost,
+                                                broker.SC.EndpointUnreachable]
+            assert {s.context().node_id() for s in went} == {ids[-1]}
+            assert went[0].context().type == "web-socket"
+        assert ids[0] != ids[1]
+        # The client's X-Application-Name label names it in the statuses.
+        with client(port, additional_headers={"X-Application-Name": "zeek-client/1.5"}):
+            assert wait_until(lambda: status.available() >= 2)
+            added = status.poll()[1]
+            assert added.code() == broker.SC.PeerAdded
+            assert '"zeek-client/1.5" at 127.0.0.1:' in added.message()
 
 
 # -- 10. TLS ----------------------------------------------------------------------------------
