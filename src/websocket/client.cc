@@ -289,7 +289,8 @@ void client::send(const std::shared_ptr<const std::string>& json) {
     if (stopped_)
       return;
     if (pending_.size() >= limit) {
-      report_dropping("no connection to WebSocket server " + url_
+      report_dropping(ec::peer_unavailable,
+                      "no connection to WebSocket server " + url_
                       + ": holding the newest " + std::to_string(limit)
                       + " publications (web_socket_buffer_size), dropping "
                         "the oldest");
@@ -299,11 +300,12 @@ void client::send(const std::shared_ptr<const std::string>& json) {
     return;
   }
   auto& s = *current_->stream;
-  if (s.queued() < limit) {
-    dropping_ = false; // the episode is over: report the next one
-  } else {
+  if (s.queued() == 0) {
+    dropping_ = false; // caught up: the episode is over, report the next
+  } else if (s.queued() >= limit) {
     if (opts.web_socket_overflow_policy != overflow_policy::disconnect)
-      report_dropping("WebSocket server " + url_ + " does not keep up: "
+      report_dropping(ec::peer_timeout,
+                      "WebSocket server " + url_ + " does not keep up: "
                       + std::to_string(limit)
                       + " publications queued (web_socket_buffer_size), "
                       + (opts.web_socket_overflow_policy
@@ -330,13 +332,13 @@ void client::send(const std::shared_ptr<const std::string>& json) {
   s.send(json);
 }
 
-void client::report_dropping(const std::string& what) {
+void client::report_dropping(ec code, const std::string& what) {
   // Once per episode, like a full subscriber: a drop is never silent, and
   // a burst of them is one error, not one each.
   if (dropping_)
     return;
   dropping_ = true;
-  core_->emit_error(ec::peer_unavailable, info_, what);
+  core_->emit_error(code, info_, what);
 }
 
 void client::resolve_waiters(bool ok) {

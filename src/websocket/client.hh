@@ -67,8 +67,8 @@ private:
   void retire(const std::shared_ptr<link>& l);
   void resolve_waiters(bool ok);
   /// An error status for messages we drop, once until the next connection
-  /// or until the queue has room again.
-  void report_dropping(const std::string& what);
+  /// or until the queue is empty again.
+  void report_dropping(ec code, const std::string& what);
 
   std::shared_ptr<detail::core> core_;
   std::string url_;

@@ -194,7 +194,23 @@ void server_session::deliver(const std::shared_ptr<const std::string>& json) {
   if (done_ || overflowed_)
     return;
   auto& opts = owner_.core().config().options;
-  if (stream_->queued() >= opts.web_socket_buffer_size) {
+  auto limit = opts.web_socket_buffer_size;
+  if (stream_->queued() == 0) {
+    dropping_ = false; // caught up: the episode is over, report the next
+  } else if (stream_->queued() >= limit) {
+    if (opts.web_socket_overflow_policy != overflow_policy::disconnect
+        && !dropping_) {
+      // Once per episode, like a full subscriber: never silent, and a
+      // burst of drops is one error.
+      dropping_ = true;
+      owner_.core().emit_error(
+        ec::peer_timeout, info_,
+        describe() + " does not keep up: " + std::to_string(limit)
+          + " messages queued (web_socket_buffer_size), "
+          + (opts.web_socket_overflow_policy == overflow_policy::drop_newest
+               ? "dropping the newest"
+               : "dropping the oldest"));
+    }
     switch (opts.web_socket_overflow_policy) {
       case overflow_policy::disconnect: {
         // We run inside the core's delivery loop over participants, which

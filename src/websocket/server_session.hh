@@ -75,6 +75,8 @@ private:
   bool held_by_peer_ = false;
   bool held_by_subscriber_ = false;
   bool done_ = false;
+  /// Messages for the client are being dropped (reported once per episode).
+  bool dropping_ = false;
   bool overflowed_ = false; // closing for overflow, right after this delivery
 };
 

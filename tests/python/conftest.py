@@ -55,6 +55,18 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01) -> bool
     return bool(predicate())
 
 
+def get_until(sub, publish, timeout=10.0):
+    """Publishes (via `publish`) until `sub` receives something: for a
+    subscription that takes effect asynchronously. Bounded by `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        publish()
+        msg = sub.get(timeout=0.1)
+        if msg is not None:
+            return msg
+    return None
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _run_outside_the_source_tree(tmp_path_factory):
     """Child processes (``python -c``) put their working directory first on

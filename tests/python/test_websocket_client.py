@@ -14,25 +14,13 @@ import time
 
 import interop
 import pytest
-from conftest import plain_config, wait_until
+from conftest import get_until, plain_config, wait_until
 
 import broker
 
 
 def url_of(port, scheme="ws"):
     return f"{scheme}://127.0.0.1:{port}/v1/messages/json"
-
-
-def get_until(sub, publish, timeout=10.0):
-    """Publishes (via `publish`) until `sub` receives something: for a
-    subscription that takes effect asynchronously. Bounded by `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        publish()
-        msg = sub.get(timeout=0.1)
-        if msg is not None:
-            return msg
-    return None
 
 
 @contextlib.contextmanager

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
 import socket
 import ssl
 import threading
 import time
 
 import pytest
-from conftest import plain_config, wait_until
+from conftest import get_until, plain_config, wait_until
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import connect
 from wsraw import RawClient
@@ -352,8 +353,62 @@ def test_close_handshake_completes_while_the_queue_is_full():
         raw.close()
 
 
+@pytest.mark.parametrize("policy", ["DropNewest", "DropOldest"])
+def test_drop_policies_drop_what_they_say_and_report_it(policy):
+    limit, n = 64, 5000
+    with contextlib.ExitStack() as stack:
+        ep, port = stack.enter_context(server(
+            web_socket_buffer_size=limit,
+            web_socket_overflow_policy=getattr(broker.OverflowPolicy, policy)))
+        errors = ep.make_status_subscriber(False)
+        # A native peer sees every message (flow control, no drops): once it
+        # has them all, the client's session was offered them all too.
+        other = stack.enter_context(broker.Endpoint(plain_config()))
+        witness = other.make_subscriber("/flood", qsize=n + 10)
+        sync = other.make_subscriber("/sync")  # known to ep with /flood
+        other.peer("127.0.0.1", ep.listen("127.0.0.1", 0))
+        assert get_until(sync, lambda: ep.publish("/sync", "probe"))
+        raw = RawClient(port, rcvbuf=4096)
+        raw.send_text('["/flood"]')
+        assert json.loads(raw.read_text())["type"] == "ack"
+        for i in range(n):  # far more than socket buffers and our queue take
+            ep.publish("/flood", (broker.Count(i), "x" * 200))
+        got = 0
+        deadline = time.monotonic() + 30
+        while got < n and time.monotonic() < deadline:
+            select.select([witness.fd()], [], [], 0.5)
+            got += len(witness.poll())
+        assert got == n
+        # The Close handshake flushes what the queue kept.
+        raw.send_close(1000)
+        code, _, texts = raw.read_until_close(timeout=15)
+        raw.close()
+        assert code == 1000
+        seq = [json.loads(t)["data"][0]["data"] for t in texts]
+        assert seq == sorted(set(seq)) and limit <= len(seq) < n
+        # The queue ends full of what the policy kept (the client's socket
+        # buffers stopped taking more long before the end).
+        if policy == "DropNewest":  # the oldest arrive, the newest do not
+            assert seq[:limit] == list(range(limit)) and n - 1 not in seq
+        else:  # the newest arrive (all but the one being written when the
+            # queue filled, which cannot be dropped), older ones went missing
+            assert seq[-(limit - 1):] == list(range(n - limit + 1, n))
+        dropping = "dropping the newest" if policy == "DropNewest" else "dropping the oldest"
+        reports = [e.message() for e in errors.poll()
+                   if isinstance(e, broker.Error) and dropping in e.message()]
+        # One per episode (the queue filled, until it is empty again), so at
+        # most one per `limit` messages, not one per drop.
+        assert 1 <= len(reports) <= n // limit < n - len(seq), reports
+        assert "web_socket_buffer_size" in reports[0]
+
+
 def test_client_that_stops_reading_is_disconnected_and_hurts_nobody():
-    with server(web_socket_buffer_size=256) as (ep, port):
+    # At the defaults, real Broker's: 512 messages per client, then
+    # disconnect.
+    defaults = broker.BrokerOptions()
+    assert defaults.web_socket_buffer_size == 512
+    assert defaults.web_socket_overflow_policy == broker.OverflowPolicy.Disconnect
+    with server() as (ep, port):
         status = ep.make_status_subscriber(True)
         slow = RawClient(port, rcvbuf=4096)
         slow.send_text('["/flood"]')
@@ -385,6 +440,7 @@ def test_client_that_stops_reading_is_disconnected_and_hurts_nobody():
 
 
 def test_oversized_message_closes_1009():
+    assert broker.BrokerOptions().web_socket_max_message_size == 16 << 20
     with server(web_socket_max_message_size=1000) as (_, port):
         raw = RawClient(port)
         raw.send_text("[]")
