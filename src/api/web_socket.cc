@@ -131,7 +131,11 @@ void endpoint::shutdown_web_socket() {
       bool all = true;
       for (auto& [url, c] : clients)
         all = all && c->finished();
-      // Released on the I/O thread, where they live.
+      // Released on the I/O thread, where they live; past the deadline,
+      // their sockets close now rather than when the loop is destroyed.
+      if (!all && std::chrono::steady_clock::now() >= deadline)
+        for (auto& [url, c] : clients)
+          c->abort();
       if (all || std::chrono::steady_clock::now() >= deadline)
         clients.clear();
       return clients.empty();

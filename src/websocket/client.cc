@@ -218,7 +218,9 @@ void client::retire(const std::shared_ptr<link>& l) {
   l->retiring = true;
   if (l->stream && l->stream->queued() == 0)
     l->close();
-  if (!l->gone)
+  // Tracked until its TCP is gone, also when its Close went out at once:
+  // shutdown waits for that (finished()) and aborts what is left.
+  if (!l->gone || (l->stream && !l->stream->finished()))
     retiring_.push_back(l);
 }
 
@@ -390,6 +392,15 @@ void client::stop(bool report, std::function<void()> done) {
   }
   if (done)
     done();
+}
+
+void client::abort() {
+  for (auto* l : {&current_, &next_})
+    if (*l && (*l)->stream)
+      (*l)->stream->abort();
+  for (auto& l : retiring_)
+    if (l->stream)
+      l->stream->abort();
 }
 
 bool client::finished() const noexcept {

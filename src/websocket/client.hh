@@ -48,6 +48,10 @@ public:
   /// Whether stop() ran and the connections are gone.
   bool finished() const noexcept;
 
+  /// Closes every connection's socket now, without a closing handshake:
+  /// for a shutdown whose grace period is over.
+  void abort();
+
   const std::string& url() const noexcept { return url_; }
 
 private:

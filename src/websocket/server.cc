@@ -100,7 +100,12 @@ void server::shutdown() {
       bool all = true;
       for (auto& s : closing_)
         all = all && s->finished();
-      // Sessions are released on the I/O thread, where they live.
+      // Sessions are released on the I/O thread, where they live; past
+      // the deadline, their sockets close now rather than when the loop is
+      // destroyed.
+      if (!all && std::chrono::steady_clock::now() >= deadline)
+        for (auto& s : closing_)
+          s->abort();
       if (all || std::chrono::steady_clock::now() >= deadline)
         closing_.clear();
       return closing_.empty();

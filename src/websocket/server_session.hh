@@ -45,6 +45,10 @@ public:
   /// frames to go out).
   bool finished() const noexcept { return stream_->finished(); }
 
+  /// Closes the socket now, without a closing handshake (shutdown's grace
+  /// period is over).
+  void abort() { stream_->abort(); }
+
   // net::ws_stream::handler
   void on_message(std::string_view text) override;
   void on_closed(uint16_t code, const std::string& why) override;

@@ -6,6 +6,7 @@ with BROKER_WEB_SOCKET_PORT; skipped, saying why, when it is absent)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import socket
@@ -206,6 +207,103 @@ def test_tls_client_against_our_tls_server():
         start = time.monotonic()
         assert cli.web_socket_peer(url_of(port), retry=0) is False
         assert time.monotonic() - start < 5
+
+
+def test_tls_client_with_certificates(pki):
+    with broker.Endpoint(pki.config("node1")) as srv:
+        port = srv.web_socket_listen("127.0.0.1", 0)
+        with broker.Endpoint(pki.config("node2")) as cli:
+            sub = cli.make_subscriber("/s")
+            assert cli.web_socket_peer(url_of(port, "wss"), retry=0)
+            assert get_until(sub, lambda: srv.publish("/s/x", "signed")) == ("/s/x", "signed")
+        # A client the server cannot verify (a certificate our CA did not
+        # sign, or none) fails its attempt, fast; the server carries on.
+        rogue = pki.config("node2", cert="rogue.pem", key="rogue.key")
+        for cfg in (rogue, broker.Configuration(broker.BrokerOptions())):
+            with broker.Endpoint(cfg) as cli:
+                start = time.monotonic()
+                assert cli.web_socket_peer(url_of(port, "wss"), retry=0) is False
+                assert time.monotonic() - start < 5
+
+
+class ZeekLikeServer:
+    """A WebSocket JSON API server written with `websockets`, answering like
+    a Zeek-hosted server (its ack's endpoint is "<uuid>-websocket-<n>"): it
+    records every connection's subscription list and the messages sent to
+    it, and sends `greeting` after each ack."""
+
+    def __init__(self, greeting: dict):
+        import threading
+        import uuid
+
+        from websockets.sync.server import serve
+
+        self.node = str(uuid.uuid4())
+        self.subscriptions: list[list[str]] = []
+        self.received: list[dict] = []
+        self.ended = 0  # connections whose handler returned (TCP closed)
+        self.lock = threading.Lock()
+        self.n = 0
+
+        def handler(ws):
+            topics = json.loads(ws.recv(timeout=10))
+            with self.lock:
+                self.subscriptions.append(topics)
+                self.n += 1
+                ack = {"type": "ack", "endpoint": f"{self.node}-websocket-{self.n}",
+                       "version": "8.0.0"}
+            ws.send(json.dumps(ack))
+            ws.send(json.dumps(greeting))
+            try:
+                for text in ws:
+                    with self.lock:
+                        self.received.append(json.loads(text))
+            finally:
+                with self.lock:
+                    self.ended += 1
+
+        self.server = serve(handler, "127.0.0.1", 0)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+def test_against_a_zeek_like_server_and_renewals_carry_the_subscription_list():
+    greeting = {"type": "data-message", "topic": "/z/hello", "@data-type": "count", "data": 5}
+    fake = ZeekLikeServer(greeting)
+    try:
+        with broker.Endpoint(plain_config()) as cli:
+            status = cli.make_status_subscriber(True)
+            sub = cli.make_subscriber("/z")
+            assert cli.web_socket_peer(url_of(fake.port), retry=0)
+            assert sub.get(timeout=10) == ("/z/hello", broker.Count(5))
+            # The node id is the ack's uuid, without Zeek's suffix.
+            assert wait_until(lambda: status.available() >= 2)
+            added = [s for s in status.poll() if s.code() == broker.SC.PeerAdded]
+            assert added[0].context().node_id() == fake.node
+            cli.publish("/up/x", broker.zeek.Event("ping", "a"))
+            assert wait_until(lambda: any(m["topic"] == "/up/x" for m in fake.received))
+            # Adding a topic renews with the new list; so does removing one.
+            sub.add_topic("/extra")
+            assert wait_until(lambda: len(fake.subscriptions) == 2)
+            sub.remove_topic("/z")
+            assert wait_until(lambda: len(fake.subscriptions) == 3)
+            assert [sorted(t) for t in fake.subscriptions] == [
+                ["/z"], ["/extra", "/z"], ["/extra"]]
+            # Publishing still reaches the server over the newest connection.
+            cli.publish("/up/y", broker.Count(1))
+            assert wait_until(lambda: any(m["topic"] == "/up/y" for m in fake.received))
+            assert wait_until(lambda: fake.ended == 2)  # the renewed ones
+        # Shutdown closes the last one too, handshake and TCP, while the
+        # Endpoint object still exists (`websockets` waits 10 s for a TCP
+        # close that does not come).
+        assert wait_until(lambda: fake.ended == 3, timeout=5)
+    finally:
+        fake.close()
 
 
 # -- against real Broker's server ------------------------------------------------------

@@ -449,6 +449,35 @@ def test_drop_policies_drop_what_they_say_and_report_it(policy):
         assert "web_socket_buffer_size" in reports[0]
 
 
+def test_shutdown_closes_a_client_that_reads_nothing():
+    """Shutdown gives Close frames a second to go out; a client that reads
+    nothing has its socket closed then, not when the Endpoint object goes."""
+    ep = broker.Endpoint(plain_config(web_socket_overflow_policy=broker.OverflowPolicy.DropOldest))
+    try:
+        port = ep.web_socket_listen("127.0.0.1", 0)
+        raw = RawClient(port, rcvbuf=4096)
+        raw.send_text('["/flood"]')
+        assert json.loads(raw.read_text())["type"] == "ack"
+        for _ in range(5000):  # the server's write blocks on our full buffers
+            ep.publish("/flood", "x" * 200)
+        ep.shutdown()
+        # Now read: what the kernel holds, then the end of the connection.
+        raw.sock.settimeout(10)
+        ended = False
+        deadline = time.monotonic() + 10
+        while not ended and time.monotonic() < deadline:
+            try:
+                ended = raw.sock.recv(1 << 16) == b""
+            except ConnectionResetError:
+                ended = True
+            except TimeoutError:
+                break
+        assert ended, "the socket stayed open after shutdown"
+        raw.close()
+    finally:
+        del ep
+
+
 def test_client_that_stops_reading_is_disconnected_and_hurts_nobody():
     # At the defaults, real Broker's: 512 messages per client, then
     # disconnect.
