@@ -67,6 +67,18 @@ def get_until(sub, publish, timeout=10.0):
     return None
 
 
+def collect(sub, n: int, timeout: float = 10.0) -> list:
+    """The values of the next `n` messages of `sub`, fewer if `timeout`
+    seconds pass first."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < n and time.monotonic() < deadline:
+        msg = sub.get(timeout=0.2)
+        if msg:
+            got.append(msg[1])
+    return got
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _run_outside_the_source_tree(tmp_path_factory):
     """Child processes (``python -c``) put their working directory first on

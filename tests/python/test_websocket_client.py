@@ -15,7 +15,7 @@ import time
 
 import interop
 import pytest
-from conftest import get_until, plain_config, wait_until
+from conftest import collect, get_until, plain_config, wait_until
 
 import broker
 
@@ -153,13 +153,7 @@ def test_publications_wait_for_the_server_and_drops_are_reported():
         with broker.Endpoint(plain_config()) as srv:
             up = srv.make_subscriber("/up")
             assert srv.web_socket_listen("127.0.0.1", port) == port
-            got = []
-            deadline = time.monotonic() + 15
-            while len(got) < 5 and time.monotonic() < deadline:
-                msg = up.get(timeout=0.2)
-                if msg:
-                    got.append(msg[1])
-            assert got == [broker.Count(i) for i in range(7, 12)]
+            assert collect(up, 5, timeout=15) == [broker.Count(i) for i in range(7, 12)]
             assert up.get(timeout=0.3) is None
         seen = [e.message() for e in errors.poll() if isinstance(e, broker.Error)]
         drops = [m for m in seen if "dropping the oldest" in m]
@@ -174,13 +168,7 @@ def test_unpeer_flushes_and_stops():
         for i in range(100):
             cli.publish("/up", broker.Count(i))
         # Published before the unpeer: all go out first.
-        got = []
-        deadline = time.monotonic() + 10
-        while len(got) < 100 and time.monotonic() < deadline:
-            msg = up.get(timeout=0.5)
-            if msg:
-                got.append(msg[1])
-        assert got == [broker.Count(i) for i in range(100)]
+        assert collect(up, 100) == [broker.Count(i) for i in range(100)]
         status = srv.make_status_subscriber(True)
         ours = cli.make_status_subscriber(True)
         assert cli.web_socket_unpeer(url_of(port))
