@@ -246,6 +246,10 @@ public:
 private:
   void start_web_socket_from_env();
   void shutdown_web_socket();
+  /// Stops `c` on the I/O thread and keeps it in ws_stopping_ until its
+  /// connections are gone.
+  void stop_web_socket_client(std::shared_ptr<websocket::client> c,
+                              bool report);
 
   std::shared_ptr<detail::core> core_;
   // The WebSocket server (made by the first web_socket_listen) and client
@@ -253,6 +257,9 @@ private:
   std::mutex ws_mtx_;
   std::shared_ptr<websocket::server> ws_server_;
   std::map<std::string, std::shared_ptr<websocket::client>> ws_clients_;
+  // Stopped (unpeered, or failed for good) while their Close may still be
+  // under way: the shutdown waits for (or aborts) them too.
+  std::vector<std::shared_ptr<websocket::client>> ws_stopping_;
   // The masters and clones attached here.
   std::shared_ptr<detail::store_registry> stores_;
 };

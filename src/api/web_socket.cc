@@ -60,12 +60,28 @@ bool endpoint::web_socket_peer(const std::string& url, double retry) {
   auto ok = core_->await(fut).value_or(false);
   if (!ok && retry <= 0) {
     // Nothing will try again: forget it, so a later call starts afresh.
-    std::lock_guard guard{ws_mtx_};
-    if (auto i = ws_clients_.find(url); i != ws_clients_.end() && i->second == c)
-      ws_clients_.erase(i);
-    core_->loop().post([c] { c->stop(false, nullptr); });
+    {
+      std::lock_guard guard{ws_mtx_};
+      if (auto i = ws_clients_.find(url);
+          i != ws_clients_.end() && i->second == c)
+        ws_clients_.erase(i);
+    }
+    stop_web_socket_client(c, false);
   }
   return ok;
+}
+
+void endpoint::stop_web_socket_client(std::shared_ptr<websocket::client> c,
+                                      bool report) {
+  websocket::run_on_loop(*core_, [this, &c, report] {
+    c->stop(report, nullptr);
+    // Kept until its connections are gone; those already gone go now.
+    std::lock_guard guard{ws_mtx_};
+    std::erase_if(ws_stopping_, [](auto& s) { return s->finished(); });
+    if (!c->finished())
+      ws_stopping_.push_back(std::move(c));
+    return true;
+  });
 }
 
 bool endpoint::web_socket_unpeer(const std::string& url) {
@@ -78,10 +94,7 @@ bool endpoint::web_socket_unpeer(const std::string& url) {
     c = i->second;
     ws_clients_.erase(i);
   }
-  websocket::run_on_loop(*core_, [c] {
-    c->stop(true, nullptr);
-    return true;
-  });
+  stop_web_socket_client(std::move(c), true);
   return true;
 }
 
@@ -106,12 +119,15 @@ void endpoint::start_web_socket_from_env() {
 
 void endpoint::shutdown_web_socket() {
   std::shared_ptr<websocket::server> srv;
-  std::map<std::string, std::shared_ptr<websocket::client>> clients;
+  std::vector<std::shared_ptr<websocket::client>> clients;
   {
     std::lock_guard guard{ws_mtx_};
     srv = std::move(ws_server_);
-    clients = std::move(ws_clients_);
+    for (auto& [url, c] : ws_clients_)
+      clients.push_back(c);
     ws_clients_.clear();
+    clients.insert(clients.end(), ws_stopping_.begin(), ws_stopping_.end());
+    ws_stopping_.clear();
   }
   if (srv)
     srv->shutdown();
@@ -121,20 +137,20 @@ void endpoint::shutdown_web_socket() {
   // that briefly (the core's shutdown stops the loop).
   using namespace std::chrono_literals;
   websocket::run_on_loop(*core_, [&] {
-    for (auto& [url, c] : clients)
-      c->stop(false, nullptr);
+    for (auto& c : clients)
+      c->stop(false, nullptr); // a no-op for those stopped before
     return true;
   });
   auto deadline = std::chrono::steady_clock::now() + 1s;
   for (;;) {
     auto done = websocket::run_on_loop(*core_, [&] {
       bool all = true;
-      for (auto& [url, c] : clients)
+      for (auto& c : clients)
         all = all && c->finished();
       // Released on the I/O thread, where they live; past the deadline,
       // their sockets close now rather than when the loop is destroyed.
       if (!all && std::chrono::steady_clock::now() >= deadline)
-        for (auto& [url, c] : clients)
+        for (auto& c : clients)
           c->abort();
       if (all || std::chrono::steady_clock::now() >= deadline)
         clients.clear();

@@ -29,6 +29,8 @@ struct client::link : net::ws_stream::handler {
     // A retiring link closes once everything we sent on it is out.
     if (retiring && !gone && stream->queued() == 0)
       close();
+    else
+      owner->on_link_written(*this);
   }
 
   bool retiring = false;
@@ -119,6 +121,7 @@ void client::on_connected(const std::shared_ptr<link>& l,
   l->stream = *s;
   if (stopped_ || next_ != l) {
     l->close();
+    retiring_.push_back(l); // shutdown waits for (or aborts) its Close
     return;
   }
   l->stream->start(l.get());
@@ -224,6 +227,14 @@ void client::retire(const std::shared_ptr<link>& l) {
     retiring_.push_back(l);
 }
 
+void client::on_link_written(link& l) {
+  // The server caught up (half the queue is out): the next drop starts a
+  // new episode and is reported again.
+  auto limit = core_->config().options.web_socket_buffer_size;
+  if (dropping_ && current_.get() == &l && l.stream->queued() <= limit / 2)
+    dropping_ = false;
+}
+
 void client::on_link_closed(link& l, uint16_t code, const std::string& why) {
   l.gone = true;
   auto self = shared_from_this();
@@ -232,6 +243,8 @@ void client::on_link_closed(link& l, uint16_t code, const std::string& why) {
     return;
   if (current_.get() == &l) {
     current_ = nullptr;
+    dropping_ = false; // what the lost connection dropped was reported
+
     core_->emit_status(sc::peer_lost, info_,
                        "lost WebSocket server " + url_ + ": " + why);
     core_->emit_status(sc::endpoint_unreachable, info_,
@@ -291,29 +304,29 @@ void client::send(const std::shared_ptr<const std::string>& json) {
     if (stopped_)
       return;
     if (pending_.size() >= limit) {
-      report_dropping(ec::peer_unavailable,
-                      "no connection to WebSocket server " + url_
-                      + ": holding the newest " + std::to_string(limit)
-                      + " publications (web_socket_buffer_size), dropping "
-                        "the oldest");
+      report_dropping(ec::peer_unavailable, [&] {
+        return "no connection to WebSocket server " + url_
+               + ": holding the newest " + std::to_string(limit)
+               + " publications (web_socket_buffer_size), dropping the "
+                 "oldest";
+      });
       pending_.pop_front();
     }
     pending_.push_back(json);
     return;
   }
   auto& s = *current_->stream;
-  if (s.queued() == 0) {
-    dropping_ = false; // caught up: the episode is over, report the next
-  } else if (s.queued() >= limit) {
-    if (opts.web_socket_overflow_policy != overflow_policy::disconnect)
-      report_dropping(ec::peer_timeout,
-                      "WebSocket server " + url_ + " does not keep up: "
-                      + std::to_string(limit)
-                      + " publications queued (web_socket_buffer_size), "
-                      + (opts.web_socket_overflow_policy
-                             == overflow_policy::drop_newest
-                           ? "dropping the newest"
-                           : "dropping the oldest"));
+  if (s.queued() >= limit) {
+    auto policy = opts.web_socket_overflow_policy;
+    if (policy != overflow_policy::disconnect)
+      report_dropping(ec::peer_timeout, [&] {
+        return "WebSocket server " + url_ + " does not keep up: "
+               + std::to_string(limit)
+               + " publications queued (web_socket_buffer_size), "
+               + (policy == overflow_policy::drop_newest
+                    ? "dropping the newest"
+                    : "dropping the oldest");
+      });
     switch (opts.web_socket_overflow_policy) {
       case overflow_policy::disconnect: {
         auto l = current_;
@@ -334,13 +347,15 @@ void client::send(const std::shared_ptr<const std::string>& json) {
   s.send(json);
 }
 
-void client::report_dropping(ec code, const std::string& what) {
+void client::report_dropping(ec code,
+                             const std::function<std::string()>& what) {
   // Once per episode, like a full subscriber: a drop is never silent, and
-  // a burst of them is one error, not one each.
+  // a burst of them is one error, not one each (nor one message built
+  // each).
   if (dropping_)
     return;
   dropping_ = true;
-  core_->emit_error(code, info_, what);
+  core_->emit_error(code, info_, what());
 }
 
 void client::resolve_waiters(bool ok) {

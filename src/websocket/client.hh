@@ -62,6 +62,7 @@ private:
                     expected<net::ws_stream_ptr> s);
   void on_link_message(link& l, std::string_view text);
   void on_link_closed(link& l, uint16_t code, const std::string& why);
+  void on_link_written(link& l);
   void on_acked(const std::shared_ptr<link>& l, const std::string& endpoint);
   void on_attempt_failed(const std::string& why);
   void schedule_retry();
@@ -70,9 +71,9 @@ private:
   void send(const std::shared_ptr<const std::string>& json);
   void retire(const std::shared_ptr<link>& l);
   void resolve_waiters(bool ok);
-  /// An error status for messages we drop, once until the next connection
-  /// or until the queue is empty again.
-  void report_dropping(ec code, const std::string& what);
+  /// An error status for messages we drop, once per episode: until the
+  /// next connection, or until the queue is down to half its limit.
+  void report_dropping(ec code, const std::function<std::string()>& what);
 
   std::shared_ptr<detail::core> core_;
   std::string url_;

@@ -68,6 +68,9 @@ server::encode(const detail::data_message_ptr& msg) {
 
 void server::remove(const std::shared_ptr<server_session>& s) {
   sessions_.erase(s);
+  std::erase_if(draining_, [](auto& d) { return d->finished(); });
+  if (!s->finished() && !stopping_)
+    draining_.push_back(s);
   if (sessions_.empty()) {
     // Nobody may get the cached message again: let it go.
     last_msg_ = nullptr;
@@ -87,6 +90,8 @@ void server::shutdown() {
     closing_.assign(sessions_.begin(), sessions_.end());
     for (auto& s : closing_)
       s->close(net::close_code::going_away, "Terminating");
+    closing_.insert(closing_.end(), draining_.begin(), draining_.end());
+    draining_.clear();
     return true;
   });
   if (!started)

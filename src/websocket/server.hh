@@ -55,6 +55,9 @@ private:
   std::vector<std::shared_ptr<net::ws_listener>> listeners_;
   std::set<std::shared_ptr<server_session>> sessions_;
   std::vector<std::shared_ptr<server_session>> closing_; // by shutdown()
+  // Left the core, but their Close handshake or TCP is still going: the
+  // shutdown waits for (or aborts) them too.
+  std::vector<std::shared_ptr<server_session>> draining_;
   detail::data_message_ptr last_msg_;
   std::shared_ptr<const std::string> last_json_;
   bool stopping_ = false;

@@ -133,6 +133,14 @@ void server_session::on_subscription(std::string_view text) {
   core.emit_status(sc::peer_added, info_, "handshake successful with " + who);
 }
 
+void server_session::on_written() {
+  // The client caught up (half the queue is out): the next drop starts a
+  // new episode and is reported again.
+  auto limit = owner_.core().config().options.web_socket_buffer_size;
+  if (dropping_ && stream_->queued() <= limit / 2)
+    dropping_ = false;
+}
+
 void server_session::on_data_message(std::string_view text) {
   auto& core = owner_.core();
   auto res = format::json::decode_data_message(text);
@@ -195,9 +203,7 @@ void server_session::deliver(const std::shared_ptr<const std::string>& json) {
     return;
   auto& opts = owner_.core().config().options;
   auto limit = opts.web_socket_buffer_size;
-  if (stream_->queued() == 0) {
-    dropping_ = false; // caught up: the episode is over, report the next
-  } else if (stream_->queued() >= limit) {
+  if (stream_->queued() >= limit) {
     if (opts.web_socket_overflow_policy != overflow_policy::disconnect
         && !dropping_) {
       // Once per episode, like a full subscriber: never silent, and a

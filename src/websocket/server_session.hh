@@ -46,12 +46,14 @@ public:
   bool finished() const noexcept { return stream_->finished(); }
 
   /// Closes the socket now, without a closing handshake (shutdown's grace
-  /// period is over).
+  /// period is over). Only after close(): it silences the stream, so a
+  /// live session would never leave the core.
   void abort() { stream_->abort(); }
 
   // net::ws_stream::handler
   void on_message(std::string_view text) override;
   void on_closed(uint16_t code, const std::string& why) override;
+  void on_written() override;
 
 private:
   void on_subscription(std::string_view text);
@@ -79,7 +81,8 @@ private:
   bool held_by_peer_ = false;
   bool held_by_subscriber_ = false;
   bool done_ = false;
-  /// Messages for the client are being dropped (reported once per episode).
+  /// Messages for the client are being dropped (reported once per
+  /// episode: until the queue is down to half its limit).
   bool dropping_ = false;
   bool overflowed_ = false; // closing for overflow, right after this delivery
 };

@@ -5,10 +5,13 @@ size limit. Every read is bounded by a timeout."""
 
 from __future__ import annotations
 
+import array
 import base64
+import fcntl
 import os
 import socket
 import struct
+import termios
 import time
 
 OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x2, 0x8, 0x9, 0xA
@@ -60,26 +63,47 @@ class RawClient:
     def send_close(self, code: int = 1000, reason: str = "") -> None:
         self.send_frame(OP_CLOSE, struct.pack("!H", code) + reason.encode())
 
-    def _need(self, n: int, deadline: float) -> bytes:
+    def _fill(self, n: int, deadline: float) -> None:
+        """Reads until `n` bytes are buffered (or raises TimeoutError)."""
         while len(self.buf) < n:
             self.sock.settimeout(max(0.01, deadline - time.monotonic()))
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise ConnectionError("connection closed")
             self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
 
     def read_frame(self, timeout: float = 10.0) -> tuple[int, bytes]:
-        """(opcode, payload) of the next frame from the server."""
+        """(opcode, payload) of the next frame from the server. A timeout
+        consumes nothing: the next call reads the same frame."""
         deadline = time.monotonic() + timeout
-        b0, b1 = self._need(2, deadline)
-        n = b1 & 0x7F
+        self._fill(2, deadline)
+        n, head = self.buf[1] & 0x7F, 2
         if n == 126:
-            n = struct.unpack("!H", self._need(2, deadline))[0]
+            self._fill(4, deadline)
+            n, head = struct.unpack("!H", self.buf[2:4])[0], 4
         elif n == 127:
-            n = struct.unpack("!Q", self._need(8, deadline))[0]
-        return b0 & 0x0F, self._need(n, deadline)
+            self._fill(10, deadline)
+            n, head = struct.unpack("!Q", self.buf[2:10])[0], 10
+        self._fill(head + n, deadline)
+        op, payload = self.buf[0] & 0x0F, self.buf[head:head + n]
+        self.buf = self.buf[head + n:]
+        return op, payload
+
+    def wait_stalled(self, quiet: float = 0.5, timeout: float = 20.0) -> bool:
+        """Waits until the bytes waiting in our socket stop growing for
+        `quiet` seconds: with a full receive buffer, the server can send
+        nothing more until we read. False if that does not happen."""
+        last, since = -1, time.monotonic()
+        deadline = since + timeout
+        while time.monotonic() < deadline:
+            waiting = array.array("i", [0])
+            fcntl.ioctl(self.sock, termios.FIONREAD, waiting)
+            if waiting[0] != last:
+                last, since = waiting[0], time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return last > 0
+            time.sleep(0.02)
+        return False
 
     def read_text(self, timeout: float = 10.0) -> str:
         """The next text message, answering PINGs on the way."""
