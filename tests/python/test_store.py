@@ -352,7 +352,9 @@ def test_master_restart_resynchronises_the_clone(pair):
 
 KILL_LOOP_CHILD = textwrap.dedent(
     """
-    import broker, random, sys
+    import broker, os, random, sys
+    def say(*words):  # one write() each, never cut short by the kill
+        os.write(1, (" ".join(map(str, words)) + "\\n").encode())
     ep = broker.Endpoint()
     m = ep.attach_master("loop", broker.Backend.SQLite, {"path": sys.argv[1]})
     rng = random.Random(int(sys.argv[2]))
@@ -362,7 +364,7 @@ KILL_LOOP_CHILD = textwrap.dedent(
         # A burst of mutations with no answer in between: group commit
         # makes them durable together, or not at all.
         burst = rng.randint(1, 16)
-        print("issue", n + burst - 1, flush=True)
+        say("issue", n + burst - 1)
         for _ in range(burst):
             kind = n % 5
             if kind == 0:
@@ -377,7 +379,7 @@ KILL_LOOP_CHILD = textwrap.dedent(
                 m.append("log", "%d;" % n)
             n += 1
         m.exists("ctr")          # a later request answered: all so far durable
-        print("done", n - 1, flush=True)
+        say("done", n - 1)
     """
 )
 
@@ -424,7 +426,9 @@ def test_sqlite_answered_writes_survive_repeated_kill_9(tmp_path):
             proc.kill()
             proc.wait(10)
             proc.stdout.close()
-        # Each line is one write() to a pipe, so never cut short.
+        # Each line is one os.write() to a pipe, so never cut short. (A
+        # print() is not: under PYTHONUNBUFFERED, as on CI machines, it
+        # writes each word separately, and a kill once left "done" alone.)
         done = [int(x[1]) for x in lines if x[0] == "done"]
         issued = [int(x[1]) for x in lines if x[0] == "issue"]
         answered_ops = done[-1] + 1 if done else 0
