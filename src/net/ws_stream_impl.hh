@@ -135,6 +135,11 @@ public:
     handler_ = nullptr;
     closing_ = true;
     queue_.clear();
+    // A reset, not a FIN: a FIN would wait behind unsent data a peer that
+    // reads nothing never takes, and that peer would not learn we left.
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(
+      asio::socket_base::linger(true, 0), ignored);
     teardown();
   }
 

@@ -218,9 +218,11 @@ class ZeekLikeServer:
     """A WebSocket JSON API server written with `websockets`, answering like
     a Zeek-hosted server (its ack's endpoint is "<uuid>-websocket-<n>"): it
     records every connection's subscription list and the messages sent to
-    it, and sends `greeting` after each ack."""
+    it, and sends `greeting` after each ack. With `reading=False` it reads
+    nothing after the subscription (until close()): a server that does not
+    keep up."""
 
-    def __init__(self, greeting: dict):
+    def __init__(self, greeting: dict, reading: bool = True):
         import threading
         import uuid
 
@@ -232,6 +234,7 @@ class ZeekLikeServer:
         self.ended = 0  # connections whose handler returned (TCP closed)
         self.lock = threading.Lock()
         self.n = 0
+        self.closing = threading.Event()
 
         def handler(ws):
             topics = json.loads(ws.recv(timeout=10))
@@ -242,6 +245,14 @@ class ZeekLikeServer:
                        "version": "8.0.0"}
             ws.send(json.dumps(ack))
             ws.send(json.dumps(greeting))
+            if not reading:  # `websockets` stops reading its socket too
+                self.closing.wait(30)
+                # Reading again lets `websockets` see the connection end (a
+                # paused reader would hold its close for 10 s).
+                with contextlib.suppress(Exception):
+                    for _ in ws:
+                        pass
+                return
             try:
                 for text in ws:
                     with self.lock:
@@ -256,6 +267,7 @@ class ZeekLikeServer:
         self.thread.start()
 
     def close(self):
+        self.closing.set()
         self.server.shutdown()
         self.thread.join(10)
 
@@ -290,6 +302,40 @@ def test_against_a_zeek_like_server_and_renewals_carry_the_subscription_list():
         # Endpoint object still exists (`websockets` waits 10 s for a TCP
         # close that does not come).
         assert wait_until(lambda: fake.ended == 3, timeout=5)
+    finally:
+        fake.close()
+
+
+@pytest.mark.parametrize("policy,dropping", [("DropNewest", "dropping the newest"),
+                                             ("DropOldest", "dropping the oldest")])
+def test_a_server_that_does_not_keep_up_is_reported(policy, dropping):
+    fake = ZeekLikeServer({"type": "data-message", "topic": "/z", "@data-type": "none"},
+                          reading=False)
+    try:
+        opts = dict(web_socket_buffer_size=32,
+                    web_socket_overflow_policy=getattr(broker.OverflowPolicy, policy))
+        with broker.Endpoint(plain_config(**opts)) as cli:
+            errors = cli.make_status_subscriber(False)
+            assert cli.web_socket_peer(url_of(fake.port), retry=0)
+            reports = []
+            published = 0
+
+            def reported():
+                nonlocal published
+                for i in range(200):  # until socket buffers and the queue are full
+                    cli.publish("/up", (broker.Count(i), "x" * 1000))
+                published += 200
+                reports.extend(e.message() for e in errors.poll()
+                               if isinstance(e, broker.Error) and dropping in e.message())
+                return bool(reports)
+
+            assert wait_until(reported, timeout=20)
+            assert url_of(fake.port) in reports[0] and "web_socket_buffer_size" in reports[0]
+            # One per episode, not one per drop: a new episode needs half the
+            # queue to go out (the kernel takes a little now and then).
+            for _ in range(10):
+                reported()
+            assert len(reports) <= published // 16 < published - 32 - 1, reports
     finally:
         fake.close()
 
