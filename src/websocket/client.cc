@@ -199,7 +199,7 @@ void client::on_acked(const std::shared_ptr<link>& l,
   // order, before anything newer.
   auto pending = std::move(pending_);
   pending_.clear();
-  dropping_ = false;
+  dropping_.end();
   for (auto& json : pending)
     send(json);
   if (!renewal) {
@@ -230,9 +230,9 @@ void client::retire(const std::shared_ptr<link>& l) {
 void client::on_link_written(link& l) {
   // The server caught up (half the queue is out): the next drop starts a
   // new episode and is reported again.
-  auto limit = core_->config().options.web_socket_buffer_size;
-  if (dropping_ && current_.get() == &l && l.stream->queued() <= limit / 2)
-    dropping_ = false;
+  if (current_.get() == &l)
+    dropping_.written(l.stream->queued(),
+                      core_->config().options.web_socket_buffer_size);
 }
 
 void client::on_link_closed(link& l, uint16_t code, const std::string& why) {
@@ -243,8 +243,7 @@ void client::on_link_closed(link& l, uint16_t code, const std::string& why) {
     return;
   if (current_.get() == &l) {
     current_ = nullptr;
-    dropping_ = false; // what the lost connection dropped was reported
-
+    dropping_.end(); // what the lost connection dropped was reported
     core_->emit_status(sc::peer_lost, info_,
                        "lost WebSocket server " + url_ + ": " + why);
     core_->emit_status(sc::endpoint_unreachable, info_,
@@ -304,12 +303,12 @@ void client::send(const std::shared_ptr<const std::string>& json) {
     if (stopped_)
       return;
     if (pending_.size() >= limit) {
-      report_dropping(ec::peer_unavailable, [&] {
-        return "no connection to WebSocket server " + url_
-               + ": holding the newest " + std::to_string(limit)
-               + " publications (web_socket_buffer_size), dropping the "
-                 "oldest";
-      });
+      if (dropping_.begins())
+        core_->emit_error(ec::peer_unavailable, info_,
+                          "no connection to WebSocket server " + url_
+                            + ": holding the newest " + std::to_string(limit)
+                            + " publications (web_socket_buffer_size), "
+                              "dropping the oldest");
       pending_.pop_front();
     }
     pending_.push_back(json);
@@ -318,16 +317,11 @@ void client::send(const std::shared_ptr<const std::string>& json) {
   auto& s = *current_->stream;
   if (s.queued() >= limit) {
     auto policy = opts.web_socket_overflow_policy;
-    if (policy != overflow_policy::disconnect)
-      report_dropping(ec::peer_timeout, [&] {
-        return "WebSocket server " + url_ + " does not keep up: "
-               + std::to_string(limit)
-               + " publications queued (web_socket_buffer_size), "
-               + (policy == overflow_policy::drop_newest
-                    ? "dropping the newest"
-                    : "dropping the oldest");
-      });
-    switch (opts.web_socket_overflow_policy) {
+    if (policy != overflow_policy::disconnect && dropping_.begins())
+      core_->emit_error(ec::peer_timeout, info_,
+                        overflow_report("WebSocket server " + url_, limit,
+                                        "publications", policy));
+    switch (policy) {
       case overflow_policy::disconnect: {
         auto l = current_;
         l->stream->close(net::close_code::internal_error,
@@ -345,17 +339,6 @@ void client::send(const std::shared_ptr<const std::string>& json) {
     }
   }
   s.send(json);
-}
-
-void client::report_dropping(ec code,
-                             const std::function<std::string()>& what) {
-  // Once per episode, like a full subscriber: a drop is never silent, and
-  // a burst of them is one error, not one each (nor one message built
-  // each).
-  if (dropping_)
-    return;
-  dropping_ = true;
-  core_->emit_error(code, info_, what());
 }
 
 void client::resolve_waiters(bool ok) {

@@ -18,6 +18,7 @@
 #include "broker/endpoint_info.hh"
 #include "core/core.hh"
 #include "net/ws_connector.hh"
+#include "websocket/drop_episode.hh"
 
 #include <deque>
 #include <functional>
@@ -71,9 +72,6 @@ private:
   void send(const std::shared_ptr<const std::string>& json);
   void retire(const std::shared_ptr<link>& l);
   void resolve_waiters(bool ok);
-  /// An error status for messages we drop, once per episode: until the
-  /// next connection, or until the queue is down to half its limit.
-  void report_dropping(ec code, const std::function<std::string()>& what);
 
   std::shared_ptr<detail::core> core_;
   std::string url_;
@@ -91,7 +89,9 @@ private:
   std::vector<std::function<void(bool)>> waiters_;
   uint64_t retry_timer_ = 0;
   bool connected_once_ = false;
-  bool dropping_ = false;
+  /// Publications are being dropped (reported once); a new connection
+  /// ends the episode too.
+  drop_episode dropping_;
   bool stopped_ = false;
 };
 

@@ -136,9 +136,8 @@ void server_session::on_subscription(std::string_view text) {
 void server_session::on_written() {
   // The client caught up (half the queue is out): the next drop starts a
   // new episode and is reported again.
-  auto limit = owner_.core().config().options.web_socket_buffer_size;
-  if (dropping_ && stream_->queued() <= limit / 2)
-    dropping_ = false;
+  dropping_.written(stream_->queued(),
+                    owner_.core().config().options.web_socket_buffer_size);
 }
 
 void server_session::on_data_message(std::string_view text) {
@@ -204,19 +203,11 @@ void server_session::deliver(const std::shared_ptr<const std::string>& json) {
   auto& opts = owner_.core().config().options;
   auto limit = opts.web_socket_buffer_size;
   if (stream_->queued() >= limit) {
-    if (opts.web_socket_overflow_policy != overflow_policy::disconnect
-        && !dropping_) {
-      // Once per episode, like a full subscriber: never silent, and a
-      // burst of drops is one error.
-      dropping_ = true;
+    auto policy = opts.web_socket_overflow_policy;
+    if (policy != overflow_policy::disconnect && dropping_.begins())
       owner_.core().emit_error(
         ec::peer_timeout, info_,
-        describe() + " does not keep up: " + std::to_string(limit)
-          + " messages queued (web_socket_buffer_size), "
-          + (opts.web_socket_overflow_policy == overflow_policy::drop_newest
-               ? "dropping the newest"
-               : "dropping the oldest"));
-    }
+        overflow_report(describe(), limit, "messages", policy));
     switch (opts.web_socket_overflow_policy) {
       case overflow_policy::disconnect: {
         // We run inside the core's delivery loop over participants, which

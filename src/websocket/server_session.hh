@@ -12,6 +12,7 @@
 #include "core/participant.hh"
 #include "core/publish_queue.hh"
 #include "net/ws_stream.hh"
+#include "websocket/drop_episode.hh"
 
 #include <memory>
 #include <optional>
@@ -81,9 +82,8 @@ private:
   bool held_by_peer_ = false;
   bool held_by_subscriber_ = false;
   bool done_ = false;
-  /// Messages for the client are being dropped (reported once per
-  /// episode: until the queue is down to half its limit).
-  bool dropping_ = false;
+  /// Messages for the client are being dropped (reported once).
+  drop_episode dropping_;
   bool overflowed_ = false; // closing for overflow, right after this delivery
 };
 
